@@ -1,0 +1,121 @@
+"""``janito-drivers``: list the installed drivers, or stream one answer to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        return _list(sys.stdout)
+    if args.command == "run":
+        return _run(args, sys.stdout, sys.stderr)
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="janito-drivers", description="List LLM drivers or stream an answer from one."
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("list", help="show installed drivers, their distributions and status")
+    run = commands.add_parser("run", help="stream the answer to PROMPT")
+    run.add_argument("prompt", metavar="PROMPT")
+    run.add_argument("-d", "--driver", help="driver name (default: $JANITO_DRIVER, else echo)")
+    run.add_argument("-m", "--model", help="model name (default: the driver's)")
+    run.add_argument("-s", "--system", help="system prompt")
+    run.add_argument("--base-url", help="provider endpoint, e.g. a local compatible server")
+    run.add_argument("--events", action="store_true", help="print every event as a JSON line")
+    return parser
+
+
+def _list(out: TextIO) -> int:
+    from janito_core.registry import list_drivers
+
+    infos = list_drivers()
+    rows = [("DRIVER", "DISTRIBUTION", "VERSION", "STATUS")]
+    rows += [
+        (i.name, i.distribution, i.version, "ok" if i.ok else f"error: {i.error}") for i in infos
+    ]
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[c]) for c, cell in enumerate(row[:3])))
+        out.write(f"  {row[3]}\n")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from janito_core import events as ev
+    from janito_core.errors import JanitoError
+    from janito_core.registry import get_driver
+
+    name = args.driver or os.environ.get("JANITO_DRIVER")
+    if not name:
+        name = "echo"
+        err.write(
+            "janito-drivers: no driver chosen (-d or JANITO_DRIVER);"
+            " using the offline echo driver\n"
+        )
+    config = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
+    try:
+        driver = get_driver(name, **config)
+        stream = driver.stream_generate(args.prompt, system_prompt=args.system)
+    except JanitoError as exc:
+        err.write(f"janito-drivers: {exc}\n")
+        return EXIT_ERROR
+    finished: ev.GenerationFinished | None = None
+    failure: str | None = None
+    interrupted = False
+    events = iter(stream)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration:
+            break
+        except KeyboardInterrupt:
+            if interrupted:  # a second Ctrl-C: leave now
+                return EXIT_CANCELLED
+            interrupted = True
+            stream.cancel()
+            continue
+        if args.events:
+            out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+        elif isinstance(event, ev.ContentPartFound):
+            out.write(event.content_part)
+        elif isinstance(event, (ev.ToolCallStarted, ev.ToolCallRequested)):
+            err.write(f"[tool {event.name} {json.dumps(event.arguments)}]\n")
+        elif isinstance(event, ev.ToolCallError):
+            err.write(f"[tool {event.name} failed: {event.error}]\n")
+        elif isinstance(event, ev.RequestRetry):
+            err.write(f"[retry {event.attempt} in {event.delay:.1f}s: {event.error}]\n")
+        if isinstance(event, ev.RequestError):
+            failure = event.error
+        if isinstance(event, ev.GenerationFinished):
+            finished = event
+        out.flush()
+    if not args.events:
+        out.write("\n")
+        out.flush()
+    driver.close()
+    if finished is None or finished.status == "cancelled":
+        err.write("janito-drivers: cancelled\n")
+        return EXIT_CANCELLED
+    if finished.status == "error":
+        err.write(f"janito-drivers: {failure or 'the generation failed'}\n")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""Finding drivers: plugins from the ``janito.plugins`` entry points, loaded one by one.
+
+A plugin that fails to import or to register is recorded, never raised, so the others still
+load. ``JANITO_DISABLE_PLUGINS`` (comma-separated entry-point or distribution names) skips
+plugins. Drivers are registered by ``"module:Class"`` and imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from janito_core.errors import DriverNotFoundError, PluginLoadError
+
+if TYPE_CHECKING:
+    from janito_core.driver import LLMDriver
+
+__all__ = ["DriverInfo", "Registry", "get_driver", "list_drivers", "reload_plugins"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "janito.plugins"
+DISABLE_VARIABLE = "JANITO_DISABLE_PLUGINS"
+CORE_DISTRIBUTION = "janito-core"
+FIRST_PARTY = {
+    "openai": "janito-driver-openai",
+    "gemini": "janito-driver-gemini",
+    "mistral": "janito-driver-mistral",
+}
+_BUILTIN_PLUGINS = ("janito_core.echo",)
+
+
+@attrs.frozen(kw_only=True)
+class DriverInfo:
+    """An installed driver (or a plugin that failed): where it comes from and whether it works."""
+
+    name: str
+    distribution: str
+    version: str
+    status: Literal["ok", "error"]
+    target: str | None = None
+    description: str = ""
+    error: str | None = None
+    exception: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the driver can be asked for."""
+        return self.status == "ok"
+
+
+@attrs.frozen
+class _Plugin:
+    name: str
+    distribution: str
+    version: str
+
+
+class Registry:
+    """The drivers of the installed plugins; built on first use, thread-safe."""
+
+    def __init__(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
+        self._entry_points = entry_points
+        self._lock = threading.Lock()
+        self._drivers: dict[str, DriverInfo] | None = None
+        self._failures: list[DriverInfo] = []
+        self._classes: dict[str, type[LLMDriver]] = {}
+
+    def _load(self) -> dict[str, DriverInfo]:
+        with self._lock:
+            if self._drivers is None:
+                self._drivers, self._failures = _discover(self._entry_points)
+            return self._drivers
+
+    def infos(self) -> list[DriverInfo]:
+        """Every driver, then every plugin that failed, sorted by name."""
+        drivers = self._load()
+        return sorted([*drivers.values(), *self._failures], key=lambda i: (i.name, i.distribution))
+
+    def names(self) -> list[str]:
+        """The names of the drivers that loaded."""
+        return sorted(n for n, info in self._load().items() if info.ok)
+
+    def driver_class(self, name: str) -> type[LLMDriver]:
+        """Import and return the class registered as ``name``."""
+        drivers = self._load()
+        info = drivers.get(name)
+        if info is None:
+            failed = next((f for f in self._failures if f.name == name), None)
+            if failed is not None:
+                raise PluginLoadError(
+                    f"The plugin providing {name!r} ({failed.distribution}) failed to load: "
+                    f"{failed.error}"
+                ) from failed.exception
+            install = FIRST_PARTY.get(name)
+            hint = f"pip install {install}" if install else None
+            raise DriverNotFoundError(name, self.names(), hint)
+        cached = self._classes.get(name)
+        if cached is not None:
+            return cached
+        assert info.target is not None
+        cls = _import_target(info)
+        self._classes[name] = cls
+        return cls
+
+    def create(self, name: str, **config: Any) -> LLMDriver:
+        """Build driver ``name`` with ``config``."""
+        return self.driver_class(name)(**config)
+
+
+def _import_target(info: DriverInfo) -> type[LLMDriver]:
+    from janito_core.driver import LLMDriver
+
+    assert info.target is not None
+    module_name, _, attribute = info.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, attribute)
+    except Exception as exc:
+        raise PluginLoadError(
+            f"Driver {info.name!r} from {info.distribution} could not be imported "
+            f"({info.target}): {type(exc).__name__}: {exc}"
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, LLMDriver)):
+        raise PluginLoadError(f"{info.target} (driver {info.name!r}) is not an LLMDriver subclass")
+    return cls
+
+
+def _disabled() -> set[str]:
+    raw = os.environ.get(DISABLE_VARIABLE, "")
+    return {item.strip().lower() for item in raw.split(",") if item.strip()}
+
+
+def _discover(
+    entry_points: Iterable[metadata.EntryPoint] | None,
+) -> tuple[dict[str, DriverInfo], list[DriverInfo]]:
+    import pluggy
+
+    from janito_core import hookspecs
+
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    owners: dict[object, _Plugin] = {}
+    failures: list[DriverInfo] = []
+    disabled = _disabled()
+
+    def fail(plugin: _Plugin, stage: str, exc: BaseException) -> None:
+        log.debug("plugin %s failed to %s", plugin.name, stage, exc_info=exc)
+        failures.append(
+            DriverInfo(
+                name=plugin.name,
+                distribution=plugin.distribution,
+                version=plugin.version,
+                status="error",
+                error=f"failed to {stage}: {type(exc).__name__}: {exc}",
+                exception=exc,
+            )
+        )
+
+    core_version = _version(CORE_DISTRIBUTION)
+    for module_name in _BUILTIN_PLUGINS:
+        module = importlib.import_module(module_name)
+        manager.register(module, name=module_name)
+        owners[module] = _Plugin(module_name, CORE_DISTRIBUTION, core_version)
+
+    found = entry_points if entry_points is not None else _entry_points()
+    for entry_point in found:
+        dist = getattr(entry_point, "dist", None)
+        plugin = _Plugin(
+            name=entry_point.name,
+            distribution=dist.name if dist is not None else "unknown",
+            version=dist.version if dist is not None else "unknown",
+        )
+        if {plugin.name.lower(), plugin.distribution.lower()} & disabled:
+            log.debug("plugin %s disabled by %s", plugin.name, DISABLE_VARIABLE)
+            continue
+        try:
+            module = entry_point.load()
+        except Exception as exc:
+            fail(plugin, "import", exc)
+            continue
+        try:
+            manager.register(module, name=f"{plugin.distribution}:{plugin.name}")
+        except Exception as exc:
+            fail(plugin, "register", exc)
+            continue
+        owners[module] = plugin
+
+    drivers: dict[str, DriverInfo] = {}
+    for impl in manager.hook.register_drivers.get_hookimpls():
+        plugin = owners[impl.plugin]
+        registrar = _Registrar(plugin)
+        try:
+            impl.function(register=registrar)
+        except Exception as exc:
+            fail(plugin, "register its drivers", exc)
+            continue
+        for info in registrar.added:
+            if info.name in drivers:
+                owner = drivers[info.name].distribution
+                taken = ValueError(f"driver name {info.name!r} is already taken by {owner}")
+                fail(plugin, "register its drivers", taken)
+                continue
+            drivers[info.name] = info
+    return drivers, failures
+
+
+class _Registrar:
+    """The ``register`` callable one plugin's hook receives."""
+
+    def __init__(self, plugin: _Plugin) -> None:
+        self.plugin = plugin
+        self.added: list[DriverInfo] = []
+
+    def __call__(self, name: str, target: str, *, description: str = "") -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"driver name must be a non-empty str, got {name!r}")
+        if not isinstance(target, str) or ":" not in target:
+            raise ValueError(f"driver target must be 'module:Class', got {target!r}")
+        self.added.append(
+            DriverInfo(
+                name=name,
+                distribution=self.plugin.distribution,
+                version=self.plugin.version,
+                status="ok",
+                target=target,
+                description=description,
+            )
+        )
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_default: Registry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Registry()
+        return _default
+
+
+def reload_plugins() -> None:
+    """Forget the loaded plugins; the next lookup discovers them again (reads the environment)."""
+    global _default
+    with _default_lock:
+        _default = None
+
+
+def get_driver(name: str, **config: Any) -> LLMDriver:
+    """Look up driver ``name`` and build it with ``config`` (``model``, ``api_key``, ...)."""
+    return default_registry().create(name, **config)
+
+
+def list_drivers() -> list[DriverInfo]:
+    """Every installed driver with its distribution, version and status. Imports no SDK."""
+    return default_registry().infos()
