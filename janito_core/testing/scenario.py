@@ -1,0 +1,116 @@
+"""Neutral scenarios for driver tests, and the adapter that speaks one provider's wire format.
+
+A scenario says what one provider response holds (text, reasoning, tool calls, usage, how it
+ends, or an HTTP error), with no provider's shapes in it. A driver's ``WireAdapter`` turns it
+into a ``Reply`` of the loopback ``WireServer`` in its provider's exact wire format, and builds a
+driver pointed at that server. The conformance suite is written against these alone.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from janito_core.driver import LLMDriver
+from janito_core.testing.server import RecordedRequest, Reply
+from janito_core.usage import Usage
+
+__all__ = [
+    "Call",
+    "Cut",
+    "Garbage",
+    "HttpError",
+    "Reasoning",
+    "Scenario",
+    "Silence",
+    "Text",
+    "WireAdapter",
+]
+
+
+@attrs.frozen
+class Text:
+    """A piece of answer text, sent as one wire event."""
+
+    text: str
+
+
+@attrs.frozen
+class Reasoning:
+    """A piece of streamed thinking, sent as one wire event (where the provider has them)."""
+
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """A tool call. ``arguments`` is the JSON text the model sends (may be invalid JSON)."""
+
+    name: str
+    arguments: str = "{}"
+    id: str | None = None
+
+
+@attrs.frozen
+class Silence:
+    """The server stops sending here and keeps the connection open."""
+
+
+@attrs.frozen
+class Cut:
+    """The server closes the connection here, mid-body."""
+
+
+@attrs.frozen
+class Garbage:
+    """The server sends one malformed event here (not JSON)."""
+
+
+Step = Text | Reasoning | Call | Silence | Cut | Garbage
+
+
+@attrs.frozen(kw_only=True)
+class HttpError:
+    """The provider answers with this HTTP error instead of a stream."""
+
+    status: int
+    message: str = "scripted error"
+    retry_after: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Scenario:
+    """One provider response, in neutral terms."""
+
+    steps: tuple[Step, ...] = ()
+    usage: Usage | None = None
+    finish_reason: str = "stop"
+    error: HttpError | None = None
+    delay: float = 0.0
+
+
+class WireAdapter(ABC):
+    """Speaks one provider's wire format for the conformance suite.
+
+    ``api_key`` is a sentinel the suite searches for in every event, log record and error.
+    ``unsupported`` maps a capability the provider lacks to the reason (see the suite).
+    """
+
+    api_key: ClassVar[str] = "sk-janito-SENTINEL-0123456789abcdef"
+    model: ClassVar[str] = "test-model"
+    unsupported: ClassVar[Mapping[str, str]] = {}
+
+    @abstractmethod
+    def make_driver(self, base_url: str, **config: Any) -> LLMDriver:
+        """A driver talking to the loopback server at ``base_url`` with ``api_key``."""
+
+    @abstractmethod
+    def reply(self, scenario: Scenario) -> Reply:
+        """The server's reply carrying ``scenario`` in the provider's wire format."""
+
+    @abstractmethod
+    def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
+        """The (tool name, result text) pairs a recorded request sent back to the model."""
