@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-m", "--model", help="model name (default: the driver's)")
     run.add_argument("-s", "--system", help="system prompt")
     run.add_argument("--base-url", help="provider endpoint, e.g. a local compatible server")
+    run.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a generation option (value read as JSON when it parses), e.g. -o temperature=0.2",
+    )
     run.add_argument("--events", action="store_true", help="print every event as a JSON line")
     return parser
 
@@ -69,9 +77,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     config = {k: v for k, v in (("model", args.model), ("base_url", args.base_url)) if v}
     try:
+        options = _options(args.option)
         driver = get_driver(name, **config)
-        stream = driver.stream_generate(args.prompt, system_prompt=args.system)
-    except JanitoError as exc:
+        stream = driver.stream_generate(args.prompt, system_prompt=args.system, **options)
+    except (JanitoError, ValueError) as exc:
         err.write(f"janito-drivers: {exc}\n")
         return EXIT_ERROR
     finished: ev.GenerationFinished | None = None
@@ -115,6 +124,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"janito-drivers: {failure or 'the generation failed'}\n")
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _options(pairs: list[str]) -> dict[str, object]:
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"option {pair!r} is not KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    return options
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import attrs
 
 from janito_core import events as ev
 from janito_core.driver import ProviderRequest, RequestContext, _check_options
-from janito_core.errors import GenerationError, InvalidRequestError
+from janito_core.errors import GenerationError, InvalidRequestError, JanitoError
 from janito_core.messages import Message, ToolCall
 from janito_core.parts import (
     FinishPart,
@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 _CANCEL_POLL = 0.005
 _JOIN_ON_END = 1.0
 _thread_numbers = itertools.count(1)
+
+
+class RedactedError(JanitoError):
+    """Stands in for a provider exception whose text held the API key."""
 
 
 @attrs.frozen(kw_only=True)
@@ -250,7 +254,7 @@ class _Response:
         if cancelled:
             answered = {m.tool_call_id for m in results}
             results += [
-                Message.tool_result(c.id, c.name, "cancelled before the tool ran", is_error=True)
+                Message.tool_result(c.id, c.name, "Error: cancelled", is_error=True)
                 for c in self.calls
                 if c.id not in answered
             ]
@@ -472,7 +476,7 @@ class _Run:
                         **base,
                         request_id=self.request_open,
                         error=self._redact(f"internal error: {type(exc).__name__}: {exc}"),
-                        exception=exc,
+                        exception=self._safe_exception(exc),
                     )
                 )
             closing.append(
@@ -515,7 +519,7 @@ class _Run:
                         **base,
                         request_id=request_id,
                         error=self._redact(info.message),
-                        exception=exc,
+                        exception=self._safe_exception(exc),
                         status_code=info.status_code,
                         retryable=info.retryable,
                     )
@@ -617,6 +621,13 @@ class _Run:
         except Exception:
             log.debug("describe_error failed", exc_info=True)
             return ErrorInfo(message=f"{type(exc).__name__}: {exc}")
+
+    def _safe_exception(self, exc: BaseException) -> BaseException:
+        """``exc``, or a stand-in without the API key when its text carries the key."""
+        key = self.driver.config.api_key
+        if key and (key in str(exc) or key in repr(exc.args)):
+            return RedactedError(f"{type(exc).__name__}: {self._redact(str(exc))}")
+        return exc
 
     def _redact(self, text: str) -> str:
         key = self.driver.config.api_key
