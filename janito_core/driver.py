@@ -29,6 +29,7 @@ from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.tools import Tool
 
 if TYPE_CHECKING:
+    from janito_core.events import Event
     from janito_core.harness import EventStream, GenerationResult
 
 __all__ = ["DriverConfig", "LLMDriver", "ProviderRequest", "RequestContext"]
@@ -183,12 +184,15 @@ class LLMDriver:
         system_prompt: str | None = None,
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
+        observers: Iterable[Callable[[Event], object]] | None = None,
         **options: Any,
     ) -> EventStream:
         """Start a generation on a background thread and return its stream of events.
 
-        Raises ``InvalidRequestError`` at once for misuse (no prompt nor messages, a tool that is
-        not a ``Tool``, an option value that is not JSON-like).
+        ``observers`` see every event of this generation as it is emitted (see
+        ``hookspecs.observe_event`` for the rules). Raises ``InvalidRequestError`` at once for
+        misuse (no prompt nor messages, a tool that is not a ``Tool``, an option value that is not
+        JSON-like).
         """
         from janito_core.harness import start_generation
 
@@ -200,6 +204,7 @@ class LLMDriver:
             tools=tools,
             cancel_event=cancel_event,
             options=options,
+            observers=observers,
         )
 
     def generate(

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
@@ -40,7 +40,10 @@ from janito_core.usage import Usage
 if TYPE_CHECKING:
     from janito_core.driver import LLMDriver
 
-__all__ = ["EventStream", "GenerationResult", "start_generation"]
+__all__ = ["EventStream", "GenerationResult", "Observer", "start_generation"]
+
+Observer = Callable[[ev.Event], object]
+"""Something that sees every event of a generation, in order, on the thread that emits it."""
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ def start_generation(
     tools: Iterable[Tool] | None,
     cancel_event: threading.Event | None,
     options: Mapping[str, Any],
+    observers: Iterable[Observer] | None = None,
 ) -> EventStream:
     """Check the call, then start its worker thread; see ``LLMDriver.stream_generate``."""
     history = _initial_history(prompt, messages)
@@ -99,6 +103,12 @@ def start_generation(
     _check_options(options)
     merged = {**driver.config.options, **options}
     driver.check_options(merged)
+    watching = list(observers or ())
+    if not all(callable(o) for o in watching):
+        raise InvalidRequestError("observers must be callables taking one event")
+    from janito_core.registry import default_registry
+
+    watching = [*default_registry().observers(), *watching]
     run = _Run(
         driver=driver,
         history=history,
@@ -106,6 +116,7 @@ def start_generation(
         tools=tool_list,
         options=merged,
         user_cancel=cancel_event,
+        observers=watching,
     )
     run.start()
     return EventStream(run)
@@ -290,6 +301,7 @@ class _Run:
         tools: tuple[Tool, ...],
         options: dict[str, Any],
         user_cancel: threading.Event | None,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self.driver = driver
         self.driver_name = driver.name or type(driver).__name__
@@ -301,7 +313,10 @@ class _Run:
         self.options = options
         self.user_cancel = user_cancel
         self.queue: queue.SimpleQueue[ev.Event] = queue.SimpleQueue()
-        self.lock = threading.Lock()
+        # Re-entrant: an observer runs under the lock (to see events in order) and may cancel.
+        self.lock = threading.RLock()
+        self.observers = list(observers)
+        self.wakeup: Callable[[], object] | None = None
         self.cancelled = threading.Event()
         self.finished = False
         self.thread: threading.Thread | None = None
@@ -341,8 +356,26 @@ class _Run:
             if self.finished:
                 return False
             self._track(event)
-            self.queue.put(event)
+            self._deliver(event)
             return True
+
+    def _deliver(self, event: ev.Event) -> None:
+        """Queue ``event`` for the consumer and show it to observers (caller holds the lock)."""
+        self.queue.put(event)
+        if self.observers:
+            self._observe(event)
+        wakeup = self.wakeup
+        if wakeup is not None:
+            wakeup()
+
+    def _observe(self, event: ev.Event) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(event)
+            except Exception:
+                # One broken observer must never break the generation or the other observers.
+                log.exception("event observer %r failed; it is detached", observer)
+                self.observers.remove(observer)
 
     def _track(self, event: ev.Event) -> None:
         kind = type(event)
@@ -417,7 +450,7 @@ class _Run:
             )
             for event in closing:
                 self._track(event)
-                self.queue.put(event)
+                self._deliver(event)
 
     def should_stop(self) -> bool:
         """True once cancelled; notices a caller's cancel_event that nobody polled yet."""
@@ -490,7 +523,7 @@ class _Run:
             )
             for event in closing:
                 self._track(event)
-                self.queue.put(event)
+                self._deliver(event)
 
     def _loop(self, base: _Base) -> tuple[ev.GenerationStatus, str | None]:
         history = list(self.initial_history)
@@ -649,9 +682,7 @@ class _Run:
                     return
                 response.text.append(text)
                 response.delivered = True
-                self.queue.put(
-                    ev.ContentPartFound(**base, request_id=request_id, content_part=text)
-                )
+                self._deliver(ev.ContentPartFound(**base, request_id=request_id, content_part=text))
         elif kind is ReasoningPart:
             text = part.text  # type: ignore[attr-defined]
             if not text:

@@ -6,9 +6,12 @@ with the ``janito_core.hookimpl`` marker. The built-in ``echo`` driver is regist
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pluggy
+
+if TYPE_CHECKING:
+    from janito_core.events import Event
 
 PROJECT = "janito"
 
@@ -32,4 +35,14 @@ def register_drivers(register: DriverRegistrar) -> None:
     """Register the drivers this plugin provides by calling ``register(name, "module:Class")``.
 
     Called once per plugin when the registry loads. Must not import provider SDKs.
+    """
+
+
+@hookspec
+def observe_event(event: Event) -> None:
+    """See every event of every generation, in order, as it is emitted.
+
+    Called on the thread that emits the event (the generation's worker, or a cancelling thread)
+    while the generation holds its lock: return quickly and do not block. An observer that raises
+    is logged and detached from that generation; the generation goes on.
     """

@@ -11,7 +11,7 @@ import importlib
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,6 +21,7 @@ from janito_core.errors import DriverNotFoundError, PluginLoadError
 
 if TYPE_CHECKING:
     from janito_core.driver import LLMDriver
+    from janito_core.events import Event
 
 __all__ = ["DriverInfo", "Registry", "get_driver", "list_drivers", "reload_plugins"]
 
@@ -72,12 +73,18 @@ class Registry:
         self._drivers: dict[str, DriverInfo] | None = None
         self._failures: list[DriverInfo] = []
         self._classes: dict[str, type[LLMDriver]] = {}
+        self._observers: list[Callable[[Event], object]] = []
 
     def _load(self) -> dict[str, DriverInfo]:
         with self._lock:
             if self._drivers is None:
-                self._drivers, self._failures = _discover(self._entry_points)
+                self._drivers, self._failures, self._observers = _discover(self._entry_points)
             return self._drivers
+
+    def observers(self) -> list[Callable[[Event], object]]:
+        """The ``observe_event`` hooks of the installed plugins."""
+        self._load()
+        return list(self._observers)
 
     def infos(self) -> list[DriverInfo]:
         """Every driver, then every plugin that failed, sorted by name."""
@@ -140,7 +147,7 @@ def _disabled() -> set[str]:
 
 def _discover(
     entry_points: Iterable[metadata.EntryPoint] | None,
-) -> tuple[dict[str, DriverInfo], list[DriverInfo]]:
+) -> tuple[dict[str, DriverInfo], list[DriverInfo], list[Callable[[Event], object]]]:
     import pluggy
 
     from janito_core import hookspecs
@@ -209,7 +216,8 @@ def _discover(
                 fail(plugin, "register its drivers", taken)
                 continue
             drivers[info.name] = info
-    return drivers, failures
+    observers = [impl.function for impl in manager.hook.observe_event.get_hookimpls()]
+    return drivers, failures, observers
 
 
 class _Registrar:
