@@ -1,4 +1,4 @@
-"""The built-in ``echo`` driver: offline, no key, and registered through the plugin hook.
+"""The built-in ``echo`` driver: offline, no key (registered by ``janito_core.builtin``).
 
 It answers ``Echo: <prompt>`` a word at a time. When a tool with a function is offered and the
 prompt names it, it calls that tool first (arguments from ``key=value`` words in the prompt) and
@@ -13,18 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
-from janito_core.hookspecs import DriverRegistrar, hookimpl
 from janito_core.messages import Message
 from janito_core.parts import FinishPart, Part, TextPart, ToolCallPart, UsagePart
 from janito_core.usage import Usage
 
 _PAIR = re.compile(r"(\w+)=(\"[^\"]*\"|'[^']*'|\S+)")
-
-
-@hookimpl
-def register_drivers(register: DriverRegistrar) -> None:
-    """Register ``echo``."""
-    register("echo", "janito_core.echo:EchoDriver", description="offline echo, for trying things")
 
 
 class EchoDriver(LLMDriver):

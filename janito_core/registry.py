@@ -13,9 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Literal
-
-import attrs
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from janito_core.errors import DriverNotFoundError, PluginLoadError
 
@@ -35,11 +33,11 @@ FIRST_PARTY = {
     "gemini": "janito-driver-gemini",
     "mistral": "janito-driver-mistral",
 }
-_BUILTIN_PLUGINS = ("janito_core.echo",)
+_BUILTIN_PLUGINS = ("janito_core.builtin",)
 
 
-@attrs.frozen(kw_only=True)
-class DriverInfo:
+# NamedTuples, not attrs classes: listing drivers must start fast, and attrs costs ~50 ms to import.
+class DriverInfo(NamedTuple):
     """An installed driver (or a plugin that failed): where it comes from and whether it works."""
 
     name: str
@@ -49,7 +47,7 @@ class DriverInfo:
     target: str | None = None
     description: str = ""
     error: str | None = None
-    exception: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+    exception: BaseException | None = None
 
     @property
     def ok(self) -> bool:
@@ -57,8 +55,7 @@ class DriverInfo:
         return self.status == "ok"
 
 
-@attrs.frozen
-class _Plugin:
+class _Plugin(NamedTuple):
     name: str
     distribution: str
     version: str

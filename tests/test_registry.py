@@ -58,7 +58,7 @@ def test_asking_for_a_broken_plugin_raises_plugin_load_error_with_cause() -> Non
 
 
 def test_unknown_driver_lists_what_exists() -> None:
-    with pytest.raises(DriverNotFoundError, match="Installed drivers: .*echo") as info:
+    with pytest.raises(DriverNotFoundError, match=r"Installed drivers: .*echo") as info:
         get_driver("nonesuch")
     assert info.value.install_hint is None
 
