@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from janito_core.harness import EventStream
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 
@@ -19,7 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         return _list(sys.stdout)
     if args.command == "run":
-        return _run(args, sys.stdout, sys.stderr)
+        try:
+            return _run(args, sys.stdout, sys.stderr)
+        except KeyboardInterrupt:  # a second Ctrl-C: the user wants out now
+            sys.stderr.write("\njanito-drivers: interrupted\n")
+            return EXIT_CANCELLED
     parser.print_help()
     return EXIT_ERROR
 
@@ -85,34 +95,23 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_ERROR
     finished: ev.GenerationFinished | None = None
     failure: str | None = None
-    interrupted = False
-    events = iter(stream)
-    while True:
-        try:
-            event = next(events)
-        except StopIteration:
-            break
-        except KeyboardInterrupt:
-            if interrupted:  # a second Ctrl-C: leave now
-                return EXIT_CANCELLED
-            interrupted = True
-            stream.cancel()
-            continue
-        if args.events:
-            out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
-        elif isinstance(event, ev.ContentPartFound):
-            out.write(event.content_part)
-        elif isinstance(event, (ev.ToolCallStarted, ev.ToolCallRequested)):
-            err.write(f"[tool {event.name} {json.dumps(event.arguments)}]\n")
-        elif isinstance(event, ev.ToolCallError):
-            err.write(f"[tool {event.name} failed: {event.error}]\n")
-        elif isinstance(event, ev.RequestRetry):
-            err.write(f"[retry {event.attempt} in {event.delay:.1f}s: {event.error}]\n")
-        if isinstance(event, ev.RequestError):
-            failure = event.error
-        if isinstance(event, ev.GenerationFinished):
-            finished = event
-        out.flush()
+    with _ctrl_c_cancels(stream):
+        for event in stream:
+            if args.events:
+                out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+            elif isinstance(event, ev.ContentPartFound):
+                out.write(event.content_part)
+            elif isinstance(event, (ev.ToolCallStarted, ev.ToolCallRequested)):
+                err.write(f"[tool {event.name} {json.dumps(event.arguments)}]\n")
+            elif isinstance(event, ev.ToolCallError):
+                err.write(f"[tool {event.name} failed: {event.error}]\n")
+            elif isinstance(event, ev.RequestRetry):
+                err.write(f"[retry {event.attempt} in {event.delay:.1f}s: {event.error}]\n")
+            if isinstance(event, ev.RequestError):
+                failure = event.error
+            if isinstance(event, ev.GenerationFinished):
+                finished = event
+            out.flush()
     if not args.events:
         out.write("\n")
         out.flush()
@@ -124,6 +123,28 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"janito-drivers: {failure or 'the generation failed'}\n")
         return EXIT_ERROR
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(stream: EventStream) -> Iterator[None]:
+    """The first Ctrl-C cancels the generation (its stream then ends); a second one quits."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = False
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal pressed
+        if pressed:
+            raise KeyboardInterrupt
+        pressed = True
+        stream.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -140,4 +161,4 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
