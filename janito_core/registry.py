@@ -12,9 +12,9 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from janito_core.entrypoints import PluginEntryPoint, find_entry_points
 from janito_core.errors import DriverNotFoundError, PluginLoadError
 
 if TYPE_CHECKING:
@@ -64,7 +64,8 @@ class _Plugin(NamedTuple):
 class Registry:
     """The drivers of the installed plugins; built on first use, thread-safe."""
 
-    def __init__(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
+    def __init__(self, entry_points: Iterable[Any] | None = None) -> None:
+        """``entry_points`` replaces discovery (``PluginEntryPoint``s or importlib's)."""
         self._entry_points = entry_points
         self._lock = threading.Lock()
         self._drivers: dict[str, DriverInfo] | None = None
@@ -143,7 +144,7 @@ def _disabled() -> set[str]:
 
 
 def _discover(
-    entry_points: Iterable[metadata.EntryPoint] | None,
+    entry_points: Iterable[Any] | None,
 ) -> tuple[dict[str, DriverInfo], list[DriverInfo], list[Callable[[Event], object]]]:
     import pluggy
 
@@ -168,20 +169,20 @@ def _discover(
             )
         )
 
-    core_version = _version(CORE_DISTRIBUTION)
+    from janito_core import __version__ as core_version
+
     for module_name in _BUILTIN_PLUGINS:
         module = importlib.import_module(module_name)
         manager.register(module, name=module_name)
         owners[module] = _Plugin(module_name, CORE_DISTRIBUTION, core_version)
 
-    found = entry_points if entry_points is not None else _entry_points()
+    found = (
+        [_as_plugin_entry_point(e) for e in entry_points]
+        if entry_points is not None
+        else find_entry_points(ENTRY_POINT_GROUP)
+    )
     for entry_point in found:
-        dist = getattr(entry_point, "dist", None)
-        plugin = _Plugin(
-            name=entry_point.name,
-            distribution=dist.name if dist is not None else "unknown",
-            version=dist.version if dist is not None else "unknown",
-        )
+        plugin = _Plugin(entry_point.name, entry_point.distribution, entry_point.version)
         if {plugin.name.lower(), plugin.distribution.lower()} & disabled:
             log.debug("plugin %s disabled by %s", plugin.name, DISABLE_VARIABLE)
             continue
@@ -241,15 +242,16 @@ class _Registrar:
         )
 
 
-def _entry_points() -> list[metadata.EntryPoint]:
-    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-
-
-def _version(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def _as_plugin_entry_point(entry_point: Any) -> PluginEntryPoint:
+    if isinstance(entry_point, PluginEntryPoint):
+        return entry_point
+    dist = getattr(entry_point, "dist", None)  # an importlib.metadata.EntryPoint
+    return PluginEntryPoint(
+        entry_point.name,
+        entry_point.value,
+        dist.name if dist is not None else "unknown",
+        dist.version if dist is not None else "unknown",
+    )
 
 
 _default: Registry | None = None
