@@ -316,6 +316,8 @@ class _Run:
         # Re-entrant: an observer runs under the lock (to see events in order) and may cancel.
         self.lock = threading.RLock()
         self.observers = list(observers)
+        self.observing = False
+        self.backlog: list[ev.Event] = []
         self.wakeup: Callable[[], object] | None = None
         self.cancelled = threading.Event()
         self.finished = False
@@ -369,13 +371,29 @@ class _Run:
             wakeup()
 
     def _observe(self, event: ev.Event) -> None:
-        for observer in list(self.observers):
+        if self.observing:
+            # An observer cancelled from inside its call: the closing events wait until every
+            # observer has seen the current one, so each of them still sees the stream's order.
+            self.backlog.append(event)
+            return
+        self.observing = True
+        try:
+            self._show(event)
+            backlog = self.backlog
+            while backlog:
+                self._show(backlog.pop(0))
+        finally:
+            self.observing = False
+
+    def _show(self, event: ev.Event) -> None:
+        for observer in self.observers:
             try:
                 observer(event)
             except Exception:
-                # One broken observer must never break the generation or the other observers.
+                # One broken observer must never break the generation or the others. The list
+                # is replaced, not changed, so the loop goes on over the one it started with.
                 log.exception("event observer %r failed; it is detached", observer)
-                self.observers.remove(observer)
+                self.observers = [o for o in self.observers if o is not observer]
 
     def _track(self, event: ev.Event) -> None:
         kind = type(event)
@@ -468,6 +486,12 @@ class _Run:
         base = self._base()
         try:
             status, finish_reason = self._loop(base)
+            if status == _Outcome.CANCELLED:
+                # The canceller aborts the call before it takes the lock to close the stream, so
+                # the worker can get here first: close through cancel(), which also ends the
+                # open request, whichever thread wins.
+                self.cancel()
+                return
             with self.lock:
                 added, usage = tuple(self.added), self.usage
             self.emit(

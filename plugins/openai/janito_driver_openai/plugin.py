@@ -8,4 +8,8 @@ from janito_core.hookspecs import DriverRegistrar, hookimpl
 @hookimpl
 def register_drivers(register: DriverRegistrar) -> None:
     """Register ``openai``."""
-    register("openai", "janito_driver_openai.driver:OpenAIDriver", description="openai")
+    register(
+        "openai",
+        "janito_driver_openai.driver:OpenAIDriver",
+        description="OpenAI Chat Completions or Responses API, and OpenAI-compatible servers",
+    )

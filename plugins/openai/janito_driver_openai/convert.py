@@ -1,0 +1,197 @@
+"""Neutral messages, tools and options to the keyword arguments of the SDK's ``create`` calls.
+
+Plain data in, plain data out: nothing here imports the SDK, so it is cheap to test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from janito_core.driver import ProviderRequest
+from janito_core.messages import Message, ToolCall
+
+__all__ = ["RESERVED_OPTIONS", "chat_arguments", "responses_arguments"]
+
+# Set by the driver from the request itself; an option of the same name would fight it.
+RESERVED_OPTIONS = frozenset(
+    {"model", "messages", "input", "instructions", "stream", "tools", "api"}
+)
+
+# Where the driver keeps what it must send back: ``Message.provider_data["openai"]`` and
+# ``ToolCall.provider_data["openai"]``.
+PROVIDER_KEY = "openai"
+
+
+def chat_arguments(
+    request: ProviderRequest, *, accepted: Collection[str], openai_endpoint: bool
+) -> dict[str, Any]:
+    """``chat.completions.create`` keywords for ``request`` (streaming, with usage)."""
+    options = dict(request.options)
+    # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers may
+    # only know max_tokens, so it is renamed for OpenAI's own endpoint only.
+    if openai_endpoint and "max_tokens" in options and "max_completion_tokens" not in options:
+        options["max_completion_tokens"] = options.pop("max_tokens")
+    # Usage comes only when asked for; stream_options=None drops the field for a server that
+    # refuses it.
+    stream_options = options.pop("stream_options", {"include_usage": True})
+    arguments = _split(options, accepted)
+    arguments.update(model=request.model, messages=chat_messages(request), stream=True)
+    if stream_options is not None:
+        arguments["stream_options"] = stream_options
+    if request.tools:
+        arguments["tools"] = [
+            {"type": "function", "function": _function(t.name, t.description, t.parameters)}
+            for t in request.tools
+        ]
+    return arguments
+
+
+def chat_messages(request: ProviderRequest) -> list[dict[str, Any]]:
+    """The conversation as Chat Completions messages, the system prompt first."""
+    messages: list[dict[str, Any]] = []
+    if request.system_prompt:
+        messages.append({"role": "system", "content": request.system_prompt})
+    for message in request.messages:
+        if message.role == "assistant":
+            messages.append(_chat_assistant(message))
+        elif message.role == "tool":
+            messages.append(
+                {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+            )
+        else:
+            messages.append({"role": message.role, "content": message.content})
+    return messages
+
+
+def _chat_assistant(message: Message) -> dict[str, Any]:
+    if not message.tool_calls:
+        return {"role": "assistant", "content": message.content}
+    return {
+        "role": "assistant",
+        "content": message.content or None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": _arguments_text(call)},
+            }
+            for call in message.tool_calls
+        ],
+    }
+
+
+def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) -> dict[str, Any]:
+    """``responses.create`` keywords for ``request`` (streaming)."""
+    options = dict(request.options)
+    for generic in ("max_tokens", "max_completion_tokens"):
+        if generic in options and "max_output_tokens" not in options:
+            options["max_output_tokens"] = options.pop(generic)
+    if "reasoning_effort" in options:
+        reasoning = dict(options.get("reasoning") or {})
+        reasoning.setdefault("effort", options.pop("reasoning_effort"))
+        options["reasoning"] = reasoning
+    stored = options.get("store") is not False
+    arguments = _split(options, accepted)
+    arguments.update(
+        model=request.model, input=responses_input(request, stored=stored), stream=True
+    )
+    if request.system_prompt:
+        arguments["instructions"] = request.system_prompt
+    if request.tools:
+        # The Responses API makes function tools strict by default, which rejects any schema
+        # that is not closed and fully required; the tools here are ordinary JSON schemas.
+        arguments["tools"] = [
+            {"type": "function", **_function(t.name, t.description, t.parameters), "strict": False}
+            for t in request.tools
+        ]
+    return arguments
+
+
+def responses_input(request: ProviderRequest, *, stored: bool = True) -> list[dict[str, Any]]:
+    """The conversation as Responses input items; tool results become
+    ``function_call_output`` items and earlier calls ``function_call`` items."""
+    items: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "assistant":
+            items.extend(_responses_assistant(message, stored=stored))
+        elif message.role == "tool":
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message.tool_call_id,
+                    "output": message.content,
+                }
+            )
+        else:
+            items.append({"role": message.role, "content": message.content})
+    return items
+
+
+def _responses_assistant(message: Message, *, stored: bool) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    # A reasoning model keeps its train of thought across tool rounds when the reasoning items
+    # that preceded the calls come back, followed by those calls under their own item ids.
+    # Referring to items by id only works when the server stored them, or when they carry
+    # their encrypted content; otherwise both are left out and the calls go without ids.
+    reasoning = [
+        item
+        for item in _provider_data(message.provider_data).get("reasoning_items", ())
+        if isinstance(item, Mapping) and (stored or item.get("encrypted_content"))
+    ]
+    with_reasoning = bool(reasoning) and bool(message.tool_calls)
+    if with_reasoning:
+        items.extend(dict(item) for item in reasoning)
+    if message.content:
+        items.append({"role": "assistant", "content": message.content})
+    for call in message.tool_calls:
+        item: dict[str, Any] = {
+            "type": "function_call",
+            "call_id": call.id,
+            "name": call.name,
+            "arguments": _arguments_text(call),
+        }
+        item_id = _provider_data(call.provider_data).get("item_id")
+        if with_reasoning and isinstance(item_id, str):
+            item["id"] = item_id
+        items.append(item)
+    return items
+
+
+def _provider_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    mine = data.get(PROVIDER_KEY)
+    return mine if isinstance(mine, Mapping) else {}
+
+
+def _function(name: str, description: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": name}
+    if description:
+        function["description"] = description
+    function["parameters"] = dict(parameters)
+    return function
+
+
+def _arguments_text(call: ToolCall) -> str:
+    # The model's own text goes back as it was sent; a call without arguments goes back as an
+    # empty object, since servers that parse the history reject an empty string.
+    if call.raw_arguments is not None and call.raw_arguments.strip():
+        return call.raw_arguments
+    return json.dumps(dict(call.arguments), ensure_ascii=False)
+
+
+def _split(options: Mapping[str, Any], accepted: Collection[str]) -> dict[str, Any]:
+    """Options the SDK call names as keywords; the rest travel in ``extra_body``, so a
+    compatible server's own parameters (``top_k``, ``min_p``, ...) still reach it."""
+    arguments: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(options.get("extra_body") or {})
+    for name, value in options.items():
+        if name == "extra_body":
+            continue
+        if name in accepted:
+            arguments[name] = value
+        else:
+            extra[name] = value
+    if extra:
+        arguments["extra_body"] = extra
+    return arguments

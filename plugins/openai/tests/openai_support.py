@@ -1,0 +1,42 @@
+"""Small helpers the OpenAI driver tests share."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from janito_core import events as ev
+
+SERVER_THREAD_PREFIX = "janito-wire-server"
+
+
+def client_threads() -> int:
+    """Threads alive now, leaving out the loopback server's own (they live per connection)."""
+    return sum(1 for t in threading.enumerate() if not t.name.startswith(SERVER_THREAD_PREFIX))
+
+
+def of_type(events: list[ev.Event], kind: type[Any]) -> list[Any]:
+    """The events of one type, in order."""
+    return [e for e in events if isinstance(e, kind)]
+
+
+def text_of(events: list[ev.Event]) -> str:
+    """The concatenated answer text."""
+    return "".join(e.content_part for e in of_type(events, ev.ContentPartFound))
+
+
+def reasoning_of(events: list[ev.Event]) -> str:
+    """The concatenated reasoning text."""
+    return "".join(e.reasoning_part for e in of_type(events, ev.ReasoningPartFound))
+
+
+def finished(events: list[ev.Event]) -> ev.GenerationFinished:
+    """The last event, which must be ``GenerationFinished``."""
+    last = events[-1]
+    assert isinstance(last, ev.GenerationFinished)
+    return last
+
+
+def kinds(events: list[ev.Event]) -> list[str]:
+    """Event class names, for order assertions."""
+    return [type(e).__name__ for e in events]
