@@ -1,0 +1,664 @@
+"""The Gemini driver against the loopback server, through the real ``google-genai`` SDK."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import threading
+
+import pytest
+from gemini_support import finish, last, of_type, order, text_of
+from gemini_wire import (
+    SEP,
+    call,
+    chunk,
+    error_reply,
+    event,
+    function_responses,
+    stream_reply,
+    text,
+)
+from janito_driver_gemini.driver import GeminiDriver
+
+from janito_core import Message, Tool, get_driver
+from janito_core import events as ev
+from janito_core.errors import DriverConfigError, InvalidRequestError
+from janito_core.testing import validate_events
+from janito_core.testing.server import Drop, Reply, Send, Stall
+from janito_core.usage import Usage
+
+# Signatures whose base64 uses "+" and "/": the SDK writes them back URL-safe ("-", "_").
+SIG_A = base64.b64encode(b"\xfb\xff\xfesignature-A").decode()
+SIG_B = base64.b64encode(b"\xfb\xef\xbesignature-B").decode()
+
+
+def signature(part: dict) -> bytes:
+    """The bytes of a sent part's thought signature (removed from the part)."""
+    return base64.urlsafe_b64decode(part.pop("thoughtSignature"))
+
+
+USAGE = {"promptTokenCount": 9, "candidatesTokenCount": 4, "totalTokenCount": 13}
+
+
+def client_threads() -> set[threading.Thread]:
+    """Live threads other than the server's (which end on their own after a disconnect)."""
+    return {t for t in threading.enumerate() if not t.name.startswith("janito-wire-server")}
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+def get_time(city: str) -> str:
+    """The time in a city."""
+    return f"noon in {city}"
+
+
+def broken(city: str) -> str:
+    """Always fails."""
+    raise RuntimeError(f"no data for {city}")
+
+
+TOOLS = [Tool.from_function(get_weather), Tool.from_function(get_time)]
+
+
+def done(text_value: str = "Done.") -> Reply:
+    return stream_reply(chunk([text(text_value)], finish="STOP", usage=USAGE))
+
+
+# -- the request ---------------------------------------------------------------------------
+
+
+def test_text_stream_and_the_request_sent(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("Hel")], usage={"promptTokenCount": 9, "totalTokenCount": 9}),
+            chunk([text("lo")]),
+            chunk([text("!")], finish="STOP", usage=USAGE),
+        )
+    )
+    events = run(
+        "Say hello",
+        system_prompt="be brief",
+        temperature=0.2,
+        max_tokens=64,
+        top_p=0.9,
+        top_k=20,
+        stop="END",
+        seed=7,
+    )
+    assert text_of(events) == "Hello!"
+    end = last(events)
+    assert end.status == "completed"
+    assert end.finish_reason == "stop"
+    assert end.usage == Usage(input_tokens=9, output_tokens=4, total_tokens=13)
+    (request,) = server.requests
+    assert request.method == "POST"
+    assert request.path == "/v1beta/models/gemini-test:streamGenerateContent"
+    assert request.query == {"alt": "sse"}
+    assert request.json == {
+        "contents": [{"parts": [{"text": "Say hello"}], "role": "user"}],
+        "systemInstruction": {"parts": [{"text": "be brief"}], "role": "user"},
+        "generationConfig": {
+            "temperature": 0.2,
+            "maxOutputTokens": 64,
+            "topP": 0.9,
+            "topK": 20,
+            "stopSequences": ["END"],
+            "seed": 7,
+        },
+    }
+    assert end.messages[0].provider_data["gemini"]["parts"] == [{"text": "Hello!"}]
+
+
+def test_key_header_and_system_messages(server, driver, adapter):
+    server.enqueue(done())
+    finish(
+        driver.stream_generate(
+            messages=[Message.system("rule one"), Message.user("hi")], system_prompt="be brief"
+        )
+    )
+    (request,) = server.requests
+    assert request.headers["x-goog-api-key"] == adapter.api_key
+    # the timeout is a per-read limit, not a deadline for the server to enforce
+    assert "x-server-timeout" not in request.headers
+    assert request.json["systemInstruction"]["parts"] == [{"text": "be brief\n\nrule one"}]
+    assert request.json["contents"] == [{"parts": [{"text": "hi"}], "role": "user"}]
+
+
+def test_tools_are_sent_as_json_schema(server, run):
+    server.enqueue(done())
+    run("hi", tools=TOOLS)
+    (declarations,) = [t["functionDeclarations"] for t in server.requests[0].json["tools"]]
+    assert declarations[0]["name"] == "get_weather"
+    assert declarations[0]["description"] == "The weather in a city."
+    schema = declarations[0].get("parametersJsonSchema") or declarations[0].get(
+        "parameters_json_schema"
+    )
+    assert schema == {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+
+
+def test_bad_options_are_refused_at_the_call(driver):
+    with pytest.raises(InvalidRequestError, match="no_such_option"):
+        driver.stream_generate("hi", no_such_option=1)
+    with pytest.raises(InvalidRequestError, match="system_prompt="):
+        driver.stream_generate("hi", system_instruction="x")
+    with pytest.raises(InvalidRequestError, match="candidate_count"):
+        driver.stream_generate("hi", candidate_count=2)
+
+
+def test_thinking_shortcuts_go_to_thinking_config(server, run):
+    server.enqueue(done())
+    run("hi", thinking_budget=128, include_thoughts=True)
+    config = server.requests[0].json["generationConfig"]
+    thinking = config.get("thinkingConfig")
+    assert thinking in (
+        {"thinkingBudget": 128, "includeThoughts": True},
+        {"thinking_budget": 128, "include_thoughts": True},
+    )
+
+
+# -- the order of parts --------------------------------------------------------------------
+
+
+def test_text_and_calls_interleave_in_response_order(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("First, ")]),
+            chunk([text("the weather. ")]),
+            chunk([call("get_weather", {"city": "Paris"})]),
+            # two parts in one chunk: text then a call (with a server id)
+            chunk([text("Then the time. "), call("get_time", {"city": "Rome"}, id="srv-2")]),
+            chunk([text("Done.")], finish="STOP", usage=USAGE),
+        ),
+        done("All set."),
+    )
+    events = run("Weather and time?", tools=TOOLS)
+    first = events[: events.index(of_type(events, ev.RequestFinished)[0])]
+    assert order(first) == [
+        ("text", "First, "),
+        ("text", "the weather. "),
+        ("call", "get_weather"),
+        ("result", "sunny in Paris"),
+        ("text", "Then the time. "),
+        ("call", "get_time"),
+        ("result", "noon in Rome"),
+        ("text", "Done."),
+    ]
+    assert of_type(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
+    assert last(events).finish_reason == "stop"
+    started = of_type(events, ev.ToolCallStarted)
+    request_id = of_type(events, ev.RequestStarted)[0].request_id
+    # a call without an id gets one made from the request id and its position: stable on replay
+    assert started[0].tool_call_id == f"gemini-call-{request_id}-0"
+    assert started[1].tool_call_id == "srv-2"
+
+    second = server.requests[1].json["contents"]
+    assert [c["role"] for c in second] == ["user", "model", "user"]
+    assert second[1]["parts"] == [
+        {"text": "First, the weather. "},
+        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+        {"text": "Then the time. "},
+        {"functionCall": {"name": "get_time", "args": {"city": "Rome"}, "id": "srv-2"}},
+        {"text": "Done."},
+    ]
+    # one user content holds every response of the turn; only the server's id goes back
+    assert second[2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"result": "sunny in Paris"}}},
+        {
+            "functionResponse": {
+                "name": "get_time",
+                "response": {"result": "noon in Rome"},
+                "id": "srv-2",
+            }
+        },
+    ]
+
+
+def test_thoughts_become_reasoning_in_order(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("Thinking about ", thought=True)]),
+            chunk([text("the sky.", thought=True), text("It is ")]),
+            chunk([text("blue.", signature=SIG_A)]),
+            chunk(
+                [text("")],
+                finish="STOP",
+                usage={
+                    "promptTokenCount": 5,
+                    "candidatesTokenCount": 3,
+                    "thoughtsTokenCount": 7,
+                    "cachedContentTokenCount": 2,
+                    "totalTokenCount": 15,
+                },
+            ),
+        )
+    )
+    events = run("Sky colour?")
+    assert order(events) == [
+        ("reasoning", "Thinking about "),
+        ("reasoning", "the sky."),
+        ("text", "It is "),
+        ("text", "blue."),
+    ]
+    end = last(events)
+    assert end.usage == Usage(
+        input_tokens=5, output_tokens=10, total_tokens=15, cached_input_tokens=2, reasoning_tokens=7
+    )
+    (message,) = end.messages
+    assert message.content == "It is blue."
+    assert message.reasoning == "Thinking about the sky."
+    assert message.provider_data["gemini"]["parts"] == [
+        {"text": "Thinking about the sky.", "thought": True},
+        {"text": "It is blue.", "thoughtSignature": SIG_A},
+    ]
+
+
+def test_usage_is_the_latest_running_total(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("a")], usage={"promptTokenCount": 9, "totalTokenCount": 9}),
+            chunk([text("b")], usage={"promptTokenCount": 9, "candidatesTokenCount": 1}),
+            chunk([text("c")], finish="STOP", usage=USAGE),
+        )
+    )
+    events = run()
+    assert of_type(events, ev.RequestFinished)[0].usage == Usage(
+        input_tokens=9, output_tokens=4, total_tokens=13
+    )
+
+
+# -- tool calls and thought signatures -----------------------------------------------------
+
+
+def test_thought_signatures_round_trip(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("Let me check.")]),
+            chunk(
+                [
+                    call("get_weather", {"city": "Boston"}, id="c1", signature=SIG_A),
+                    call("get_weather", {"city": "Delhi"}, id="c2"),
+                ]
+            ),
+            chunk([text("")], finish="STOP", usage=USAGE),
+        ),
+        stream_reply(
+            chunk([call("get_time", {"city": "Boston"}, id="c3", signature=SIG_B)]),
+            chunk([text("")], finish="STOP"),
+        ),
+        done("Sunny and noon."),
+    )
+    events = run("Weather?", tools=TOOLS)
+    assert last(events).status == "completed"
+    assert text_of(events) == "Let me check.Sunny and noon."
+    second = server.requests[1].json["contents"]
+    assert signature(second[1]["parts"][1]) == base64.b64decode(SIG_A)
+    assert second[1] == {
+        "role": "model",
+        "parts": [
+            {"text": "Let me check."},
+            {"functionCall": {"name": "get_weather", "args": {"city": "Boston"}, "id": "c1"}},
+            {"functionCall": {"name": "get_weather", "args": {"city": "Delhi"}, "id": "c2"}},
+        ],
+    }
+    assert [r["id"] for r in function_responses(server.requests[1])] == ["c1", "c2"]
+    third = server.requests[2].json["contents"]
+    # every earlier model turn keeps its signature on the next requests too
+    assert signature(third[1]["parts"][1]) == base64.b64decode(SIG_A)
+    assert signature(third[3]["parts"][0]) == base64.b64decode(SIG_B)
+    assert third[3]["parts"] == [
+        {"functionCall": {"name": "get_time", "args": {"city": "Boston"}, "id": "c3"}}
+    ]
+    # what the history keeps reads like the wire (standard base64)
+    messages = last(events).messages
+    assert messages[0].tool_calls[0].provider_data["gemini"]["thought_signature"] == SIG_A
+    assert messages[0].provider_data["gemini"]["parts"][1]["thoughtSignature"] == SIG_A
+
+
+def test_history_from_a_finished_generation_goes_back_verbatim(server, driver):
+    server.enqueue(
+        stream_reply(
+            chunk([call("get_weather", {"city": "Oslo"}, signature=SIG_A)]),
+            chunk([text("")], finish="STOP"),
+        ),
+        done("Cold."),
+        done("Bye."),
+    )
+    first = finish(driver.stream_generate("Weather in Oslo?", tools=TOOLS))
+    history = [Message.user("Weather in Oslo?"), *last(first).messages, Message.user("Thanks")]
+    finish(driver.stream_generate(messages=history, tools=TOOLS))
+    contents = server.requests[2].json["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user", "model", "user"]
+    assert signature(contents[1]["parts"][0]) == base64.b64decode(SIG_A)
+    assert contents[1]["parts"] == [
+        {"functionCall": {"name": "get_weather", "args": {"city": "Oslo"}}}
+    ]
+    assert contents[2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"result": "sunny in Oslo"}}}
+    ]
+    assert contents[4]["parts"] == [{"text": "Thanks"}]
+
+
+def test_tool_errors_go_back_as_error(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([call("broken", {"city": "Paris"}, id="b1"), call("nope", {}, id="b2")]),
+            chunk([text("")], finish="STOP"),
+        ),
+        done("Sorry."),
+    )
+    events = run("hi", tools=[Tool.from_function(broken)])
+    assert [e.tool_call_id for e in of_type(events, ev.ToolCallError)] == ["b1", "b2"]
+    responses = function_responses(server.requests[1])
+    assert [r["name"] for r in responses] == ["broken", "nope"]
+    assert responses[0]["response"] == {"error": "Error: RuntimeError: no data for Paris"}
+    assert set(responses[1]["response"]) == {"error"}
+    assert "unknown tool" in responses[1]["response"]["error"]
+
+
+# -- blocked prompts and safety stops ------------------------------------------------------
+
+
+def test_blocked_prompt_is_a_clear_error(server, run):
+    server.enqueue(
+        stream_reply(
+            {
+                "promptFeedback": {
+                    "blockReason": "PROHIBITED_CONTENT",
+                    "blockReasonMessage": "The prompt is not allowed.",
+                },
+                "usageMetadata": {"promptTokenCount": 6, "totalTokenCount": 6},
+                "modelVersion": "gemini-test",
+                "responseId": "r-blocked",
+            }
+        )
+    )
+    events = run("something bad")
+    (error,) = of_type(events, ev.RequestError)
+    assert "blocked the prompt" in error.error
+    assert "PROHIBITED_CONTENT" in error.error
+    assert "The prompt is not allowed." in error.error
+    assert error.retryable is False
+    assert last(events).status == "error"
+    assert len(server.requests) == 1
+
+
+def test_safety_stop_after_text_finishes_as_content_filter(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk([text("Here is the start")]),
+            chunk([], finish="SAFETY", usage=USAGE),
+        )
+    )
+    events = run()
+    assert text_of(events) == "Here is the start"
+    end = last(events)
+    assert end.status == "completed"
+    assert end.finish_reason == "content_filter"
+    assert end.messages[0].provider_data["gemini"]["finish_reason"] == "SAFETY"
+
+
+def test_safety_stop_without_any_answer_is_an_error_not_an_empty_answer(server, run):
+    server.enqueue(stream_reply(chunk([], finish="RECITATION", usage=USAGE)))
+    events = run()
+    (error,) = of_type(events, ev.RequestError)
+    assert "withheld the answer" in error.error
+    assert "RECITATION" in error.error
+    assert error.retryable is False
+
+
+def test_max_tokens_finishes_as_length(server, run):
+    server.enqueue(stream_reply(chunk([text("cut")], finish="MAX_TOKENS", usage=USAGE)))
+    assert last(run()).finish_reason == "length"
+
+
+# -- errors and retries ----------------------------------------------------------------------
+
+
+def test_429_waits_for_the_retry_delay_google_sends(server, run):
+    server.enqueue(error_reply(429, "Quota exceeded", retry_delay=0.05), done())
+    events = run()
+    (retry,) = of_type(events, ev.RequestRetry)
+    assert retry.status_code == 429
+    assert retry.delay == pytest.approx(0.05)
+    assert "rate limited" in retry.error and "Quota exceeded" in retry.error
+    assert text_of(events) == "Done."
+    assert len(server.requests) == 2
+
+
+def test_retry_after_header_and_retry_info_the_longer_wins(server, make_driver):
+    driver = make_driver(max_retries=0)
+    server.enqueue(error_reply(429, retry_delay=12, retry_after=30))
+    events = finish(driver.stream_generate("hi"))
+    (error,) = of_type(events, ev.RequestError)
+    assert error.status_code == 429
+    assert error.retryable is True
+    assert driver.describe_error(error.exception).retry_after == 30
+    server.enqueue(error_reply(429, retry_delay=12.5))
+    events = finish(driver.stream_generate("hi"))
+    (error,) = of_type(events, ev.RequestError)
+    assert driver.describe_error(error.exception).retry_after == 12.5
+
+
+def test_server_errors_are_retried(server, run):
+    server.enqueue(error_reply(500, "internal"), error_reply(503, "overloaded"), done())
+    events = run()
+    assert [r.status_code for r in of_type(events, ev.RequestRetry)] == [500, 503]
+    assert last(events).status == "completed"
+
+
+def test_in_stream_error_before_content_is_retried(server, run):
+    error = {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}
+    server.enqueue(stream_reply(error), done())
+    events = run()
+    (retry,) = of_type(events, ev.RequestRetry)
+    assert retry.status_code == 503
+    assert text_of(events) == "Done."
+
+
+@pytest.mark.parametrize(
+    ("status", "needle"),
+    [(400, "check the options"), (403, "may not use this model"), (404, "'gemini-test'")],
+)
+def test_client_errors_are_not_retried(server, run, status, needle):
+    server.enqueue(error_reply(status, "nope"))
+    events = run()
+    (error,) = of_type(events, ev.RequestError)
+    assert error.status_code == status
+    assert needle in error.error
+    assert error.retryable is False
+    assert len(server.requests) == 1
+
+
+def test_bad_key_says_which_variable_to_check(server, make_driver, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-bad-key-from-env")
+    driver = GeminiDriver(base_url=server.url, model="gemini-test")
+    try:
+        server.enqueue(
+            error_reply(
+                400,
+                "API key not valid. Please pass a valid API key.",
+                details=[
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            )
+        )
+        events = finish(driver.stream_generate("hi"))
+    finally:
+        driver.close()
+    (error,) = of_type(events, ev.RequestError)
+    assert "check GEMINI_API_KEY" in error.error
+    assert "AIza-bad-key-from-env" not in error.error
+    assert error.retryable is False
+
+
+def test_dropped_connection_before_content_is_retried(server, run):
+    server.enqueue(Reply(steps=[Drop()]), stream_reply(Drop(reset=True)), done())
+    events = run()
+    retries = of_type(events, ev.RequestRetry)
+    assert len(retries) == 2
+    assert all("connection problem" in r.error for r in retries)
+    assert last(events).status == "completed"
+
+
+def test_dropped_connection_after_content_is_not_retried(server, run):
+    server.enqueue(stream_reply(chunk([text("partial")]), Drop()))
+    events = run()
+    (error,) = of_type(events, ev.RequestError)
+    assert "RemoteProtocolError" in error.error
+    assert error.retryable is True
+    assert text_of(events) == "partial"
+    assert len(server.requests) == 1
+
+
+def test_clean_end_without_finish_reason_is_not_an_answer(server, make_driver):
+    driver = make_driver(max_retries=0)
+    server.enqueue(stream_reply(chunk([text("half")])))
+    events = finish(driver.stream_generate("hi"))
+    (error,) = of_type(events, ev.RequestError)
+    assert "without a finish reason" in error.error
+
+
+def test_malformed_event_is_not_retried(server, run):
+    server.enqueue(stream_reply(Send("data: {this is not json" + SEP)))
+    events = run()
+    (error,) = of_type(events, ev.RequestError)
+    assert "could not be read as JSON" in error.error
+    assert error.retryable is False
+    assert len(server.requests) == 1
+
+
+def test_read_timeout_is_a_retryable_connection_problem(server, make_driver):
+    driver = make_driver(timeout=0.3, max_retries=0)
+    server.enqueue(stream_reply(chunk([text("slow")]), Stall(2.0)))
+    events = finish(driver.stream_generate("hi"))
+    (error,) = of_type(events, ev.RequestError)
+    assert "timed out after 0.3 s" in error.error
+    assert error.retryable is True
+    server.requests[0].wait_closed(5.0)
+
+
+def test_timeout_is_per_read_not_a_total_deadline(server, make_driver):
+    driver = make_driver(timeout=0.4, max_retries=0)
+    pieces = [event(chunk([text(f"{i} ")]), delay=0.15) for i in range(6)]
+    server.enqueue(stream_reply(*pieces, event(chunk([text("end")], finish="STOP"), delay=0.15)))
+    events = finish(driver.stream_generate("hi"))  # ~1 s in all, no gap over 0.4 s
+    assert last(events).status == "completed"
+    assert text_of(events) == "0 1 2 3 4 5 end"
+
+
+def test_sdk_never_continues_on_its_own(server, make_driver):
+    driver = make_driver(max_retries=0)
+    token_chunk = chunk([text("part1 ")])
+    token_chunk["candidates"][0]["continuationToken"] = "Y2hlY2twb2ludC0x"
+    server.enqueue(stream_reply(token_chunk, Drop()), done("part2"))
+    events = finish(driver.stream_generate("hi"))
+    assert of_type(events, ev.RequestError)
+    assert len(server.requests) == 1
+
+
+# -- cancellation --------------------------------------------------------------------------
+
+
+def _cancel_when_stalled(server, driver, reply: Reply, *, after_text: bool) -> None:
+    before = client_threads()
+    server.enqueue(reply)
+    stream = driver.stream_generate("hi")
+    seen: list[ev.Event] = []
+    for event_ in stream:
+        seen.append(event_)
+        if isinstance(event_, ev.ContentPartFound if after_text else ev.RequestStarted):
+            break
+    if not after_text:
+        server.wait_for_requests(1)  # the driver is now waiting for the response headers
+    stream.cancel()
+    seen += list(stream)
+    validate_events(seen)
+    assert stream.join(5.0), "the worker thread did not end"
+    assert last(seen).status == "cancelled", seen
+    assert of_type(seen, ev.RequestFinished)[0].status == "cancelled", seen
+    (request,) = server.requests
+    assert request.wait_closed(5.0), "the server never saw the connection go"
+    assert request.outcome == "client_disconnected", request
+    left = client_threads() - before
+    assert not left, f"threads left behind: {[t.name for t in left]}"
+
+
+def test_cancel_while_the_server_stalls_mid_stream(server, driver):
+    reply = stream_reply(chunk([text("first")]), Stall())
+    _cancel_when_stalled(server, driver, reply, after_text=True)
+
+
+def test_cancel_while_the_server_stalls_before_headers(server, driver):
+    reply = Reply(headers_delay=30.0, body="{}")
+    _cancel_when_stalled(server, driver, reply, after_text=False)
+
+
+def test_closing_the_stream_after_the_first_text_disconnects(server, driver):
+    server.enqueue(stream_reply(*[event(chunk([text(f"{i} ")]), delay=0.02) for i in range(200)]))
+    with driver.stream_generate("count") as stream:
+        for event_ in stream:
+            if isinstance(event_, ev.ContentPartFound):
+                break
+    assert stream.join(5.0)
+    (request,) = server.requests
+    assert request.wait_closed(5.0)
+    assert request.outcome == "client_disconnected"
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def test_google_api_key_is_the_fallback(server, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.setenv("GOOGLE_API_KEY", "google-key-123")
+    server.enqueue(done(), done())
+    driver = get_driver("gemini", base_url=server.url, model="gemini-test")
+    try:
+        finish(driver.stream_generate("hi"))
+        monkeypatch.setenv("GEMINI_API_KEY", "gemini-key-456")
+        preferred = GeminiDriver(base_url=server.url, model="gemini-test")
+        try:
+            finish(preferred.stream_generate("hi"))
+        finally:
+            preferred.close()
+    finally:
+        driver.close()
+    assert [r.headers["x-goog-api-key"] for r in server.requests] == [
+        "google-key-123",
+        "gemini-key-456",
+    ]
+
+
+def test_missing_key_names_both_variables(monkeypatch):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    with pytest.raises(DriverConfigError, match="GEMINI_API_KEY or GOOGLE_API_KEY"):
+        GeminiDriver()
+
+
+def test_api_version_and_model_name(server, make_driver):
+    driver = make_driver(api_version="v1", model="models/gemini-other")
+    server.enqueue(done())
+    finish(driver.stream_generate("hi"))
+    assert server.requests[0].path == "/v1/models/gemini-other:streamGenerateContent"
+    assert driver.model == "models/gemini-other"
+
+
+def test_plugin_module_imports_no_sdk():
+    code = (
+        "import sys, janito_driver_gemini.plugin\n"
+        "assert 'google.genai' not in sys.modules, 'plugin imported the SDK'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
