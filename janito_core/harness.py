@@ -417,58 +417,60 @@ class _Run:
     # -- cancelling --------------------------------------------------------------------------
 
     def cancel(self) -> None:
-        """Cancel from any thread: abort the call in flight and close the stream now."""
+        """Cancel from any thread: close the stream now, then abort the call in flight."""
         with self.lock:
             if self.finished:
                 return
+            # Marking cancelled and closing what is open happen under one lock, so nothing the
+            # worker finishes meanwhile (a tool returning, a part arriving) can slip in between.
             self.cancelled.set()
             context = self.context
-        if context is not None:
-            context.abort()
-        with self.lock:
-            if self.finished:
-                return
-            base = self._base()
-            closing: list[ev.Event] = []
-            if self.tool_open is not None:
-                request_id, call_id, name = self.tool_open
-                closing.append(
-                    ev.ToolCallError(
-                        **base,
-                        request_id=request_id,
-                        tool_call_id=call_id,
-                        name=name,
-                        error="cancelled",
-                    )
-                )
-            usage = self.usage
-            if self.request_open is not None:
-                request_usage = self.response.usage if self.response else Usage()
-                usage = usage + request_usage
-                closing.append(
-                    ev.RequestFinished(
-                        **base,
-                        request_id=self.request_open,
-                        status="cancelled",
-                        finish_reason="cancelled",
-                        usage=request_usage,
-                    )
-                )
-            added = list(self.added)
-            if self.response is not None:
-                added += self.response.messages(cancelled=True)
-            closing.append(
-                ev.GenerationFinished(
-                    **base,
-                    status="cancelled",
-                    finish_reason="cancelled",
-                    usage=usage,
-                    messages=tuple(added),
-                )
-            )
-            for event in closing:
+            for event in self._closing_events():
                 self._track(event)
                 self._deliver(event)
+        if context is not None:
+            context.abort()
+
+    def _closing_events(self) -> list[ev.Event]:
+        base = self._base()
+        closing: list[ev.Event] = []
+        if self.tool_open is not None:
+            request_id, call_id, name = self.tool_open
+            closing.append(
+                ev.ToolCallError(
+                    **base,
+                    request_id=request_id,
+                    tool_call_id=call_id,
+                    name=name,
+                    error="cancelled",
+                )
+            )
+        usage = self.usage
+        if self.request_open is not None:
+            request_usage = self.response.usage if self.response else Usage()
+            usage = usage + request_usage
+            closing.append(
+                ev.RequestFinished(
+                    **base,
+                    request_id=self.request_open,
+                    status="cancelled",
+                    finish_reason="cancelled",
+                    usage=request_usage,
+                )
+            )
+        added = list(self.added)
+        if self.response is not None:
+            added += self.response.messages(cancelled=True)
+        closing.append(
+            ev.GenerationFinished(
+                **base,
+                status="cancelled",
+                finish_reason="cancelled",
+                usage=usage,
+                messages=tuple(added),
+            )
+        )
+        return closing
 
     def should_stop(self) -> bool:
         """True once cancelled; notices a caller's cancel_event that nobody polled yet."""

@@ -1,0 +1,1 @@
+"""An example janito-core driver."""

@@ -1,0 +1,217 @@
+"""``ExampleDriver``: a janito driver for the made-up "example wire", over ``http.client``.
+
+The wire, in full:
+
+- ``POST {base_url}/v1/generate`` with ``Authorization: Bearer <key>`` and a JSON body
+  ``{"model", "system", "messages", "tools", "options"}``.
+- ``200``: newline-delimited JSON, one object a line, in response order:
+  ``{"type": "text", "text"}``, ``{"type": "reasoning", "text"}``,
+  ``{"type": "tool_call", "id", "name", "arguments"}`` (arguments: JSON text),
+  ``{"type": "usage", "input_tokens", "output_tokens", "total_tokens"}``,
+  ``{"type": "error", "message", "retryable"}`` and, last, ``{"type": "end", "reason"}``.
+  A body that stops before its ``end`` line was cut short.
+- Anything else: the HTTP status with ``{"error": "<message>"}``, and ``Retry-After`` on 429/503.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from janito_core import LLMDriver, Message
+from janito_core.abort import shutdown_socket
+from janito_core.driver import ProviderRequest, RequestContext
+from janito_core.parts import FinishPart, Part, ReasoningPart, TextPart, ToolCallPart, UsagePart
+from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
+from janito_core.usage import Usage
+
+__all__ = ["ExampleDriver"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "http://localhost:8080"
+KEY_VARIABLE = "EXAMPLE_API_KEY"
+_MAX_LINE = 1 << 20
+_MAX_ERROR_BODY = 1 << 16
+
+
+class ExampleDriver(LLMDriver):
+    """Talks the example wire; needs ``EXAMPLE_API_KEY`` (or ``api_key=``) and a ``base_url``."""
+
+    name = "example"
+    default_model = "example-1"
+    api_key_env = (KEY_VARIABLE,)
+
+    def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
+        url = urlsplit(self.config.base_url or DEFAULT_BASE_URL)
+        connection_class = (
+            http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = connection_class(
+            url.hostname or "localhost", url.port, timeout=self.config.timeout
+        )
+
+        def abort() -> None:
+            # Runs on the cancelling thread: shutting the socket down wakes the worker's blocked
+            # read; closing it here could hand its descriptor to someone else mid-read.
+            sock = connection.sock
+            if sock is not None:
+                shutdown_socket(sock)
+
+        context.on_abort(abort)
+        try:
+            connection.connect()
+            if context.aborted:
+                # The abort ran before the socket existed, so it had nothing to shut down.
+                raise ConnectionAbortedError("the request was cancelled")
+            connection.request(
+                "POST",
+                url.path.rstrip("/") + "/v1/generate",
+                body=json.dumps(_request_body(request)).encode(),
+                headers={
+                    "Authorization": f"Bearer {self.config.api_key}",
+                    "Content-Type": "application/json",
+                    "Accept": "application/x-ndjson",
+                },
+            )
+            response = connection.getresponse()
+            if response.status != 200:
+                raise ProviderError(self._http_error(response, request.model))
+            yield from _parts(response)
+        finally:
+            connection.close()  # on the worker thread, which owns the socket
+
+    def _http_error(self, response: http.client.HTTPResponse, model: str) -> ErrorInfo:
+        body = response.read(_MAX_ERROR_BODY)
+        try:
+            detail = str(json.loads(body)["error"])
+        except (ValueError, KeyError, TypeError):
+            detail = body.decode("utf-8", "replace")[:200]
+        return ErrorInfo.from_status(
+            response.status,
+            detail,
+            key_variable=KEY_VARIABLE,
+            model=model,
+            retry_after=parse_retry_after(dict(response.getheaders())),
+        )
+
+    def describe_error(self, exc: BaseException) -> ErrorInfo:
+        """What a failed request means; connection trouble is retryable, bad responses not."""
+        where = self.config.base_url or DEFAULT_BASE_URL
+        if isinstance(exc, ProviderError):
+            return exc.info
+        if isinstance(exc, TimeoutError):
+            return ErrorInfo(
+                message=f"{where} sent nothing for {self.config.timeout}s (read timed out); "
+                "try again or raise timeout=",
+                retryable=True,
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return ErrorInfo(
+                message=f"nothing answers at {where} (connection refused); check base_url",
+                retryable=True,
+            )
+        if isinstance(exc, (ConnectionError, http.client.IncompleteRead)):
+            return ErrorInfo(
+                message=f"the connection to {where} dropped ({type(exc).__name__}); try again",
+                retryable=True,
+            )
+        if isinstance(exc, http.client.HTTPException):
+            return ErrorInfo(
+                message=f"{where} sent a malformed HTTP response ({type(exc).__name__}: {exc})"
+            )
+        if isinstance(exc, OSError):
+            return ErrorInfo(message=f"cannot reach {where}: {exc}", retryable=True)
+        return super().describe_error(exc)
+
+
+def _parts(response: http.client.HTTPResponse) -> Iterator[Part]:
+    """The response's lines as parts, until the ``end`` line."""
+    while True:
+        line = response.readline(_MAX_LINE)
+        if not line:
+            raise ConnectionResetError("the response ended before its end line")
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise ProviderError(_malformed(line)) from None
+        if not isinstance(event, dict):
+            raise ProviderError(_malformed(line))
+        kind = event.get("type")
+        if kind == "text" and event.get("text"):
+            yield TextPart(str(event["text"]))
+        elif kind == "reasoning" and event.get("text"):
+            yield ReasoningPart(str(event["text"]))
+        elif kind == "tool_call":
+            if not isinstance(event.get("name"), str):
+                raise ProviderError(_malformed(line))
+            yield ToolCallPart(
+                id=event.get("id"), name=event["name"], arguments=event.get("arguments", "")
+            )
+        elif kind == "usage":
+            yield UsagePart(_usage(event))
+        elif kind == "error":
+            message = f"the server failed mid-answer: {event.get('message', 'no message')}"
+            raise ProviderError(ErrorInfo(message=message, retryable=bool(event.get("retryable"))))
+        elif kind == "end":
+            yield FinishPart(event.get("reason"))
+            return
+        else:
+            # Newer servers may send line types this driver does not know; they carry nothing
+            # it needs.
+            log.debug("ignoring an example-wire line of type %r", kind)
+
+
+def _malformed(line: bytes) -> ErrorInfo:
+    return ErrorInfo(
+        message=f"the server sent a line that is not an example-wire event: {line[:100]!r}; "
+        "check that base_url points at an example-wire server"
+    )
+
+
+def _usage(event: dict[str, Any]) -> Usage:
+    input_tokens = int(event.get("input_tokens", 0))
+    output_tokens = int(event.get("output_tokens", 0))
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=int(event.get("total_tokens", input_tokens + output_tokens)),
+    )
+
+
+def _request_body(request: ProviderRequest) -> dict[str, Any]:
+    return {
+        "model": request.model,
+        "system": request.system_prompt,
+        "messages": [_message(m) for m in request.messages],
+        "tools": [
+            {"name": t.name, "description": t.description, "parameters": dict(t.parameters)}
+            for t in request.tools
+        ],
+        "options": dict(request.options),
+    }
+
+
+def _message(message: Message) -> dict[str, Any]:
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "name": call.name,
+                # The model's own text when there is one, so the history stays faithful.
+                "arguments": call.raw_arguments
+                if call.raw_arguments is not None
+                else json.dumps(dict(call.arguments)),
+            }
+            for call in message.tool_calls
+        ]
+    if message.role == "tool":
+        wire.update(tool_call_id=message.tool_call_id, name=message.name, is_error=message.is_error)
+    return wire
