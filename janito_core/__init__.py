@@ -14,6 +14,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncEventStream",
     "DriverConfigError",
     "DriverInfo",
     "DriverNotFoundError",
@@ -36,6 +37,7 @@ __all__ = [
 
 # name -> module that defines it; loaded on first access so `import janito_core` stays cheap.
 _EXPORTS = {
+    "AsyncEventStream": "janito_core.aio",
     "DriverConfigError": "janito_core.errors",
     "DriverNotFoundError": "janito_core.errors",
     "GenerationError": "janito_core.errors",
@@ -57,6 +59,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from janito_core import events
+    from janito_core.aio import AsyncEventStream
     from janito_core.driver import LLMDriver
     from janito_core.errors import (
         DriverConfigError,

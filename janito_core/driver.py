@@ -29,6 +29,7 @@ from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.tools import Tool
 
 if TYPE_CHECKING:
+    from janito_core.aio import AsyncEventStream
     from janito_core.events import Event
     from janito_core.harness import EventStream, GenerationResult
 
@@ -232,6 +233,65 @@ class LLMDriver:
         )
         with stream:
             return stream.result()
+
+    def astream_generate(
+        self,
+        prompt: str | None = None,
+        *,
+        messages: Sequence[Message] | None = None,
+        system_prompt: str | None = None,
+        tools: Iterable[Tool] | None = None,
+        cancel_event: threading.Event | None = None,
+        observers: Iterable[Callable[[Event], object]] | None = None,
+        **options: Any,
+    ) -> AsyncEventStream:
+        """``stream_generate`` for asyncio: the same events, as an async iterator.
+
+        Awaiting the next event never blocks the event loop. Cancelling the awaiting task (or
+        ``asyncio.timeout``), ``aclose()``, leaving ``async with`` or breaking out of
+        ``async for`` cancel the generation with the same guarantees as ``cancel_event``.
+        """
+        from janito_core.aio import astream_generate
+
+        return astream_generate(
+            self,
+            prompt,
+            messages=messages,
+            system_prompt=system_prompt,
+            tools=tools,
+            cancel_event=cancel_event,
+            observers=observers,
+            **options,
+        )
+
+    async def agenerate(
+        self,
+        prompt: str | None = None,
+        *,
+        messages: Sequence[Message] | None = None,
+        system_prompt: str | None = None,
+        tools: Iterable[Tool] | None = None,
+        cancel_event: threading.Event | None = None,
+        observers: Iterable[Callable[[Event], object]] | None = None,
+        **options: Any,
+    ) -> GenerationResult:
+        """``generate`` for asyncio: await the whole generation's result.
+
+        Raises ``GenerationError`` when it ends in error; a cancelled one returns with
+        ``status == "cancelled"``. Cancelling the awaiting task cancels the generation.
+        """
+        from janito_core.aio import agenerate
+
+        return await agenerate(
+            self,
+            prompt,
+            messages=messages,
+            system_prompt=system_prompt,
+            tools=tools,
+            cancel_event=cancel_event,
+            observers=observers,
+            **options,
+        )
 
     # -- the seam ----------------------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""The janito plugin: every event of every generation goes to the span recorder.
+
+OpenTelemetry is not imported when plugins are discovered, nor while nothing else in the
+process has imported it: until then no tracer provider can be set, so there is nothing to record,
+and a process that never traces does not pay for the import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from janito_core.events import Event, GenerationStarted
+from janito_core.hookspecs import hookimpl
+
+# The API reads this variable to build a provider without any code importing OpenTelemetry.
+_PROVIDER_VARIABLE = "OTEL_PYTHON_TRACER_PROVIDER"
+
+
+@hookimpl
+def observe_event(event: Event) -> None:
+    """Record ``event`` on the OpenTelemetry spans of its generation."""
+    _observe(event)
+
+
+def _until_opentelemetry(event: Event) -> None:
+    # Looked at once per generation; a generation that starts untraced stays untraced.
+    if type(event) is not GenerationStarted:
+        return
+    if "opentelemetry.trace" not in sys.modules and _PROVIDER_VARIABLE not in os.environ:
+        return
+    global _observe
+    from janito_otel.spans import recorder
+
+    _observe = recorder().observe
+    _observe(event)
+
+
+_observe: Callable[[Event], None] = _until_opentelemetry
