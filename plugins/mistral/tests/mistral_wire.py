@@ -1,0 +1,205 @@
+"""Mistral's wire format for the loopback ``WireServer``: SSE chunks and error bodies.
+
+Shapes follow the ``mistralai`` SDK's models and the recorded cassettes: ``data: {json}``
+events separated by ``\\n\\n``, ``data: [DONE]`` at the end, each tool call whole in one delta
+(several calls of a turn share a delta), and ``finish_reason`` with ``usage`` in the last chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from janito_driver_mistral.driver import MistralDriver
+
+from janito_core.testing.scenario import (
+    Call,
+    Cut,
+    Garbage,
+    HttpError,
+    Reasoning,
+    Scenario,
+    Silence,
+    Text,
+    WireAdapter,
+)
+from janito_core.testing.server import Drop, RecordedRequest, Reply, Send, Stall, sse
+from janito_core.usage import Usage
+
+__all__ = [
+    "MistralWireAdapter",
+    "chunk",
+    "error_body",
+    "error_reply",
+    "stream_reply",
+    "usage_json",
+]
+
+CHAT_PATH = "/v1/chat/completions"
+DONE = "data: [DONE]\n\n"
+
+
+def chunk(
+    delta: Mapping[str, Any],
+    *,
+    finish_reason: str | None = None,
+    usage: Mapping[str, Any] | None = None,
+    model: str = "mistral-small-latest",
+) -> dict[str, Any]:
+    """One ``chat.completion.chunk`` carrying ``delta`` for choice 0."""
+    data: dict[str, Any] = {
+        "id": "6dc321029f5d4aa5899c1b38c9657a61",
+        "object": "chat.completion.chunk",
+        "created": 1757759492,
+        "model": model,
+        "choices": [{"index": 0, "delta": dict(delta), "finish_reason": finish_reason}],
+    }
+    if usage is not None:
+        data["usage"] = dict(usage)
+    return data
+
+
+def usage_json(usage: Usage) -> dict[str, Any]:
+    """Mistral's ``usage`` object for a neutral ``Usage``."""
+    data: dict[str, Any] = {
+        "prompt_tokens": usage.input_tokens,
+        "total_tokens": usage.total_tokens,
+        "completion_tokens": usage.output_tokens,
+    }
+    if usage.cached_input_tokens:
+        data["prompt_tokens_details"] = {"cached_tokens": usage.cached_input_tokens}
+    return data
+
+
+def stream_reply(
+    chunks: Iterable[Mapping[str, Any] | Send | Stall | Drop],
+    *,
+    done: bool = True,
+    delay: float = 0.0,
+    headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """An SSE reply: each mapping is one ``data:`` event; Send/Stall/Drop steps pass through."""
+    steps: list[Send | Stall | Drop] = []
+    for item in chunks:
+        if isinstance(item, (Send, Stall, Drop)):
+            steps.append(item)
+        else:
+            steps.append(sse(dict(item), delay=delay))
+    if done and not (steps and isinstance(steps[-1], Drop)):
+        steps.append(Send(DONE, delay=delay))
+    return Reply(
+        status=200,
+        headers=dict(headers or {"content-type": "text/event-stream; charset=utf-8"}),
+        steps=steps,
+    )
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """The JSON body Mistral answers ``status`` with."""
+    if status == 401:
+        return {"message": message, "request_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}
+    if status == 422:
+        detail = [{"type": "missing", "loc": ["body", "messages"], "msg": message, "input": None}]
+        return {
+            "object": "error",
+            "message": {"detail": detail},
+            "type": "invalid_request_message_error",
+            "param": None,
+            "code": None,
+        }
+    if status == 429:
+        kind, code = "rate_limited", "1300"
+    elif status >= 500:
+        kind, code = "internal_server_error", None
+    else:
+        kind, code = "invalid_request_error", None
+    return {"object": "error", "message": message, "type": kind, "param": None, "code": code}
+
+
+def error_reply(
+    status: int, message: str = "scripted error", retry_after: float | None = None
+) -> Reply:
+    """An HTTP error answer exactly as Mistral sends it (JSON, optional Retry-After)."""
+    headers = {"content-type": "application/json"}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+    body = json.dumps(error_body(status, message), separators=(",", ":"))
+    return Reply(status=status, headers=headers, body=body)
+
+
+class MistralWireAdapter(WireAdapter):
+    """Turns neutral scenarios into Mistral SSE and reads tool results back from requests."""
+
+    model = "mistral-small-latest"
+
+    def make_driver(self, base_url: str, **config: Any) -> MistralDriver:
+        config.setdefault("model", self.model)
+        return MistralDriver(api_key=self.api_key, base_url=base_url, **config)
+
+    def reply(self, scenario: Scenario) -> Reply:
+        if scenario.error is not None:
+            return self._error(scenario.error)
+        steps: list[Mapping[str, Any] | Send | Stall | Drop] = [
+            chunk({"role": "assistant", "content": ""})
+        ]
+        calls: list[Call] = []
+        number = 0
+        for step in scenario.steps:
+            if isinstance(step, Call):
+                calls.append(step)
+                continue
+            if calls:
+                steps.append(self._calls(calls, number))
+                number += len(calls)
+                calls = []
+            if isinstance(step, Text):
+                steps.append(chunk({"content": step.text}))
+            elif isinstance(step, Reasoning):
+                thinking = [{"type": "thinking", "thinking": [{"type": "text", "text": step.text}]}]
+                steps.append(chunk({"content": thinking}))
+            elif isinstance(step, Silence):
+                steps.append(Stall())
+            elif isinstance(step, Garbage):
+                steps.append(Send("data: {this is not json\n\n", delay=scenario.delay))
+            elif isinstance(step, Cut):
+                steps.append(Drop())
+                return stream_reply(steps, delay=scenario.delay)
+        if calls:
+            steps.append(self._calls(calls, number))
+        usage = usage_json(scenario.usage) if scenario.usage is not None else None
+        steps.append(chunk({"content": ""}, finish_reason=scenario.finish_reason, usage=usage))
+        return stream_reply(steps, delay=scenario.delay)
+
+    def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
+        messages: Sequence[Mapping[str, Any]] = (request.json or {}).get("messages", [])
+        return [
+            (str(m.get("name")), _text(m.get("content")))
+            for m in messages
+            if m.get("role") == "tool"
+        ]
+
+    @staticmethod
+    def _calls(calls: Sequence[Call], first: int) -> dict[str, Any]:
+        # Native Mistral models send every call of a turn whole, together, with 9-char ids.
+        wire = [
+            {
+                "id": call.id or f"tc{first + offset:07d}",
+                "function": {"name": call.name, "arguments": call.arguments},
+                "index": first + offset,
+            }
+            for offset, call in enumerate(calls)
+        ]
+        return chunk({"content": None, "tool_calls": wire})
+
+    @staticmethod
+    def _error(error: HttpError) -> Reply:
+        return error_reply(error.status, error.message, error.retry_after)
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(c.get("text", "") for c in content if isinstance(c, Mapping))
+    return ""
