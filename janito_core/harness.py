@@ -431,9 +431,13 @@ class _Run:
         if context is not None:
             context.abort()
 
-    def _closing_events(self) -> list[ev.Event]:
+    def _closing_events(self, failure: BaseException | None = None) -> list[ev.Event]:
+        """The events that close whatever is open: as cancelled, or as failed with ``failure``."""
         base = self._base()
         closing: list[ev.Event] = []
+        problem = (
+            None if failure is None else f"internal error: {type(failure).__name__}: {failure}"
+        )
         if self.tool_open is not None:
             request_id, call_id, name = self.tool_open
             closing.append(
@@ -442,13 +446,25 @@ class _Run:
                     request_id=request_id,
                     tool_call_id=call_id,
                     name=name,
-                    error="cancelled",
+                    error="cancelled" if problem is None else self._redact(problem),
                 )
             )
         usage = self.usage
-        if self.request_open is not None:
-            request_usage = self.response.usage if self.response else Usage()
-            usage = usage + request_usage
+        request_usage = self.response.usage if self.response else Usage()
+        if problem is not None:
+            failed_request = self.request_open
+            if failed_request is None:  # failed between requests: still say so inside a request
+                failed_request = f"{self.generation_id[:12]}-failure"
+                closing.append(ev.RequestStarted(**base, request_id=failed_request))
+            closing.append(
+                ev.RequestError(
+                    **base,
+                    request_id=failed_request,
+                    error=self._redact(problem),
+                    exception=self._safe_exception(failure),  # type: ignore[arg-type]
+                )
+            )
+        elif self.request_open is not None:
             closing.append(
                 ev.RequestFinished(
                     **base,
@@ -458,14 +474,17 @@ class _Run:
                     usage=request_usage,
                 )
             )
+        if self.request_open is not None:
+            usage = usage + request_usage
         added = list(self.added)
         if self.response is not None:
             added += self.response.messages(cancelled=True)
+        status: ev.GenerationStatus = "cancelled" if problem is None else "error"
         closing.append(
             ev.GenerationFinished(
                 **base,
-                status="cancelled",
-                finish_reason="cancelled",
+                status=status,
+                finish_reason=status,
                 usage=usage,
                 messages=tuple(added),
             )
@@ -489,9 +508,8 @@ class _Run:
         try:
             status, finish_reason = self._loop(base)
             if status == _Outcome.CANCELLED:
-                # The canceller aborts the call before it takes the lock to close the stream, so
-                # the worker can get here first: close through cancel(), which also ends the
-                # open request, whichever thread wins.
+                # cancel() has closed the stream already; calling it again is a no-op then, and
+                # closes it properly should any path return "cancelled" without it.
                 self.cancel()
                 return
             with self.lock:
@@ -513,41 +531,10 @@ class _Run:
                 self.context = None
 
     def _fail_unexpectedly(self, exc: BaseException) -> None:
-        base = self._base()
         with self.lock:
             if self.finished:
                 return
-            closing: list[ev.Event] = []
-            if self.tool_open is not None:
-                request_id, call_id, name = self.tool_open
-                closing.append(
-                    ev.ToolCallError(
-                        **base,
-                        request_id=request_id,
-                        tool_call_id=call_id,
-                        name=name,
-                        error=f"internal error: {exc}",
-                    )
-                )
-            if self.request_open is not None:
-                closing.append(
-                    ev.RequestError(
-                        **base,
-                        request_id=self.request_open,
-                        error=self._redact(f"internal error: {type(exc).__name__}: {exc}"),
-                        exception=self._safe_exception(exc),
-                    )
-                )
-            closing.append(
-                ev.GenerationFinished(
-                    **base,
-                    status="error",
-                    finish_reason="error",
-                    usage=self.usage,
-                    messages=tuple(self.added),
-                )
-            )
-            for event in closing:
+            for event in self._closing_events(failure=exc):
                 self._track(event)
                 self._deliver(event)
 

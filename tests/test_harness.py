@@ -429,3 +429,19 @@ def test_history_from_a_generation_continues_the_conversation() -> None:
         ("assistant", "first"),
         ("user", "two"),
     ]
+
+
+def test_a_failure_between_requests_still_ends_in_a_request_error() -> None:
+    class FailsOnSecondRound(ScriptedDriver):
+        calls = 0
+
+        def stream_request(self, request, context):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            if self.calls == 2:
+                raise SystemExit("not an Exception: escapes the retry logic")
+            yield ToolCallPart(id="c", name="get_weather", arguments='{"city": "Lima"}')
+
+    events = run(FailsOnSecondRound(), tools=[WEATHER])
+    assert kinds(events)[-2:] == ["RequestError", "GenerationFinished"]
+    assert "SystemExit" in events[-2].error  # type: ignore[attr-defined]
+    assert events[-1].messages[1].content == "sunny in Lima"  # type: ignore[attr-defined]
