@@ -1,25 +1,13 @@
-"""Shared fixtures for the core tests."""
+"""Shared fixtures for the core tests (``no_leaked_threads`` comes from the testing kit)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
 from janito_core import registry
-
-
-@pytest.fixture
-def no_leaked_threads() -> Iterator[None]:
-    """Fail the test if it leaves a thread behind."""
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    for thread in left:
-        thread.join(2.0)
-    alive = [t.name for t in left if t.is_alive()]
-    assert not alive, f"threads left behind: {alive}"
+from janito_core.testing.fixtures import no_leaked_threads  # noqa: F401
 
 
 @pytest.fixture

@@ -31,6 +31,13 @@ import pytest
 from janito_core import events as ev
 from janito_core.driver import LLMDriver
 from janito_core.harness import EventStream
+from janito_core.testing.helpers import (
+    closing_drivers,
+    events_of,
+    finished_event,
+    kinds_of,
+    text_of,
+)
 from janito_core.testing.scenario import (
     Call,
     Cut,
@@ -148,7 +155,7 @@ class Generation:
 
     def of(self, kind: type[_E]) -> list[_E]:
         """The events of type ``kind`` (subclasses included), in order."""
-        return [e for e in self.events if isinstance(e, kind)]
+        return events_of(self.events, kind)
 
     def one(self, kind: type[_E]) -> _E:
         """The single event of type ``kind``; fails the test if there are none or several."""
@@ -159,19 +166,17 @@ class Generation:
     @property
     def kinds(self) -> list[str]:
         """The event type names, in order: handy in assertion messages."""
-        return [type(e).__name__ for e in self.events]
+        return kinds_of(self.events)
 
     @property
     def text(self) -> str:
         """Every ``content_part``, concatenated."""
-        return "".join(e.content_part for e in self.of(ev.ContentPartFound))
+        return text_of(self.events)
 
     @property
     def finished(self) -> ev.GenerationFinished:
         """The closing ``GenerationFinished`` (the stream is validated before tests see it)."""
-        last = self.events[-1]
-        assert isinstance(last, ev.GenerationFinished), f"no GenerationFinished: {self.kinds}"
-        return last
+        return finished_event(self.events)
 
     def request(self, number: int) -> list[ev.Event]:
         """The events of the ``number``-th request (0-based), RequestStarted to its end."""
@@ -298,27 +303,24 @@ class DriverConformanceTests:
     @pytest.fixture
     def driver(self, server: WireServer) -> Iterator[DriverFactory]:
         """``driver(**config)``: the adapter's driver for ``server``, closed after the test."""
-        made: list[LLMDriver] = []
 
-        def make(**config: Any) -> LLMDriver:
+        def build(**config: Any) -> LLMDriver:
             built = self.adapter.make_driver(server.url, **{**DRIVER_DEFAULTS, **config})
             assert built.config.api_key == self.adapter.api_key, (
                 "make_driver must build the driver with api_key=adapter.api_key, or the "
                 "suite cannot check that the key never leaks"
             )
-            made.append(built)
             return built
 
-        yield make
-        # Before the server stops: stopping it would free a worker stuck on its socket and
-        # hide the leak.
-        stuck = []
-        for stream in self._streams:
-            stream.close()
-            if not stream.join(PROMPTLY):
-                stuck.append(stream.generation_id)
-        for built in made:
-            built.close()
+        with closing_drivers(build) as make:
+            yield make
+            # Before the server stops: stopping it would free a worker stuck on its socket and
+            # hide the leak.
+            stuck = []
+            for stream in self._streams:
+                stream.close()
+                if not stream.join(PROMPTLY):
+                    stuck.append(stream.generation_id)
         assert not stuck, f"worker threads still running {PROMPTLY}s after the end: {stuck}"
 
     # -- helpers ---------------------------------------------------------------------------

@@ -1,19 +1,27 @@
 """Pytest fixtures of the testing kit, for plugin authors' own tests.
 
-Enable them in a test module or a root ``conftest.py``::
+Import the ones you use into your ``conftest.py``::
+
+    from janito_core.testing.fixtures import run, server  # noqa: F401
+
+or enable them all in a test module or a root ``conftest.py``::
 
     pytest_plugins = ["janito_core.testing.fixtures"]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from janito_core import events as ev
+from janito_core.harness import EventStream
+from janito_core.testing.helpers import client_threads, finish
 from janito_core.testing.server import WireServer
 
-__all__ = ["wire_server"]
+__all__ = ["no_leaked_threads", "run", "server", "wire_server"]
 
 
 @pytest.fixture
@@ -21,3 +29,38 @@ def wire_server() -> Iterator[WireServer]:
     """A running loopback ``WireServer``; stopped after the test, its threads joined."""
     with WireServer() as server:
         yield server
+
+
+@pytest.fixture
+def server() -> Iterator[WireServer]:
+    """A running ``WireServer``; once it stops, every thread the test started must be gone."""
+    before = threading.active_count()
+    with WireServer() as wire:
+        yield wire
+    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+
+
+@pytest.fixture
+def run() -> Callable[[EventStream], list[ev.Event]]:
+    """``run(stream)``: ``finish`` it, then check the client threads are those of the set-up."""
+    baseline = client_threads()
+
+    def consume(stream: EventStream) -> list[ev.Event]:
+        events = finish(stream)
+        now = client_threads()
+        assert now == baseline, f"client threads changed: {sorted(t.name for t in now ^ baseline)}"
+        return events
+
+    return consume
+
+
+@pytest.fixture
+def no_leaked_threads() -> Iterator[None]:
+    """Fail the test if it leaves a thread behind (each new one gets 2 s to end)."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    for thread in left:
+        thread.join(2.0)
+    alive = [t.name for t in left if t.is_alive()]
+    assert not alive, f"threads left behind: {alive}"

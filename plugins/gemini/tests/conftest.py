@@ -1,10 +1,10 @@
-"""Fixtures for the Gemini driver tests: a loopback server, a driver pointed at it, and a
-helper that runs a generation to its end, checks the event order and waits for its thread."""
+"""Fixtures for the Gemini driver tests: the kit's loopback ``server``, a driver pointed at it,
+and a helper that runs a generation to its end, checks the event order and waits for its thread.
+"""
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,23 +14,15 @@ import pytest
 # The wire adapter sits next to the tests; its module name is unique across the workspace.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gemini_support import finish
 from gemini_wire import GeminiWireAdapter
 from janito_driver_gemini.driver import GeminiDriver
 
 from janito_core import events as ev
+from janito_core.testing import closing_drivers, finish
+from janito_core.testing.fixtures import server  # noqa: F401
 from janito_core.testing.server import WireServer
 
 RunFn = Callable[..., list[ev.Event]]
-
-
-@pytest.fixture
-def server() -> Iterator[WireServer]:
-    """A running ``WireServer``; on teardown every thread the test started must be gone."""
-    before = threading.active_count()
-    with WireServer() as wire:
-        yield wire
-    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
 
 
 @pytest.fixture
@@ -40,21 +32,18 @@ def adapter() -> GeminiWireAdapter:
 
 @pytest.fixture
 def make_driver(
-    server: WireServer, adapter: GeminiWireAdapter
+    server: WireServer,  # noqa: F811
+    adapter: GeminiWireAdapter,
 ) -> Iterator[Callable[..., GeminiDriver]]:
     """Builds drivers on the test server (5 s read timeout, fast retries); closes them after."""
-    made: list[GeminiDriver] = []
 
-    def make(**config: Any) -> GeminiDriver:
+    def build(**config: Any) -> GeminiDriver:
         config.setdefault("timeout", 5.0)
         config.setdefault("retry_base_delay", 0.01)
-        driver = adapter.make_driver(server.url, **config)
-        made.append(driver)
-        return driver
+        return adapter.make_driver(server.url, **config)
 
-    yield make
-    for driver in made:
-        driver.close()
+    with closing_drivers(build) as make:
+        yield make
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gemini_support import finish, last, of_type, order, text_of
+from gemini_support import order
 from gemini_wire import SEP, chunk, stream_reply, text
 
 from janito_core import Tool
 from janito_core import events as ev
+from janito_core.testing import events_of, finish, finished_event, text_of
 from janito_core.testing.server import Reply, Send
 from janito_core.usage import Usage
 
@@ -89,12 +90,12 @@ def test_01_text_stream(server, make_driver):
             temperature=0.0,
         )
     )
-    assert [e.content_part for e in of_type(events, ev.ContentPartFound)] == [
+    assert [e.content_part for e in events_of(events, ev.ContentPartFound)] == [
         "The",
         " capital of France",
         " is Paris.\n",
     ]
-    end = last(events)
+    end = finished_event(events)
     assert end.status == "completed"
     assert end.finish_reason == "stop"
     # usage is a running total: the last chunk's counts win over the earlier ones
@@ -115,19 +116,19 @@ def test_02_text_then_call_with_thought_signature(server, make_driver):
             tools=[Tool.from_function(weather, name="get_weather")],
         )
     )
-    first = events[: events.index(of_type(events, ev.RequestFinished)[0]) + 1]
+    first = events[: events.index(events_of(events, ev.RequestFinished)[0]) + 1]
     assert order(first) == [
         ("text", "Let me check."),
         ("call", "get_weather"),
         ("result", "sunny in San Francisco"),
     ]
-    started = of_type(events, ev.ToolCallStarted)[0]
+    started = events_of(events, ev.ToolCallStarted)[0]
     assert (started.tool_call_id, started.name, started.arguments) == (
         "g1bmv6il",
         "get_weather",
         {"city": "San Francisco"},
     )
-    finished = of_type(events, ev.RequestFinished)[0]
+    finished = events_of(events, ev.RequestFinished)[0]
     assert finished.finish_reason == "tool_calls"
     assert finished.usage == Usage(
         input_tokens=83, output_tokens=199, total_tokens=282, reasoning_tokens=178
@@ -163,18 +164,18 @@ def test_03_parallel_calls_in_separate_chunks(server, make_driver):
             thinking_config={"include_thoughts": True, "thinking_level": "LOW"},
         )
     )
-    first = events[: events.index(of_type(events, ev.RequestFinished)[0]) + 1]
+    first = events[: events.index(events_of(events, ev.RequestFinished)[0]) + 1]
     assert order(first) == [
         ("call", "get_weather"),
         ("result", "mild in Boston"),
         ("call", "get_weather"),
         ("result", "mild in New Delhi"),
     ]
-    assert [e.tool_call_id for e in of_type(events, ev.ToolCallStarted)] == [
+    assert [e.tool_call_id for e in events_of(events, ev.ToolCallStarted)] == [
         "dv8szvqe",
         "j80tal12",
     ]
-    assert of_type(events, ev.RequestFinished)[0].usage == Usage(
+    assert events_of(events, ev.RequestFinished)[0].usage == Usage(
         input_tokens=71, output_tokens=126, total_tokens=197, reasoning_tokens=93
     )
     assert text_of(events) == "Mild in both."
@@ -206,8 +207,8 @@ def test_04_non_streamed_json_is_read_as_one_chunk(server, make_driver):
     events = finish(driver.stream_generate("What is 4200 + 42?"))
     recorded = json.loads(cassette["response"]["body"])
     assert text_of(events) == recorded["candidates"][0]["content"]["parts"][0]["text"]
-    assert len(of_type(events, ev.ContentPartFound)) == 1
-    end = last(events)
+    assert len(events_of(events, ev.ContentPartFound)) == 1
+    end = finished_event(events)
     assert end.finish_reason == "stop"
     assert end.usage == Usage(
         input_tokens=13, output_tokens=102, total_tokens=115, reasoning_tokens=25
@@ -222,7 +223,7 @@ def test_05_resource_exhausted_is_retryable(server, make_driver):
     server.enqueue(replay(cassette))
     driver = make_driver(model=model_of(cassette), max_retries=0)
     events = finish(driver.stream_generate("What do you see in this video?"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 429
     assert error.retryable is True
     assert "RESOURCE_EXHAUSTED" in error.error and "rate limited" in error.error
@@ -236,7 +237,7 @@ def test_05_then_success_is_retried(server, make_driver):
         replay(load("gemini_01_stream_text_sse")),
     )
     events = finish(make_driver().stream_generate("hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.status_code == 429
     assert text_of(events) == "The capital of France is Paris.\n"
     assert len(server.requests) == 2
@@ -256,7 +257,7 @@ def test_06_bad_key_names_the_variable(server, monkeypatch, variable):
         events = finish(driver.stream_generate("This should fail with AuthenticationError"))
     finally:
         driver.close()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 400
     assert error.retryable is False
     assert f"check {variable}" in error.error
@@ -264,4 +265,4 @@ def test_06_bad_key_names_the_variable(server, monkeypatch, variable):
     assert "AIza-not-a-real-key" not in error.error
     assert len(server.requests) == 1
     assert sent_body(server.requests[0]) == recorded_request(cassette)
-    assert last(events).status == "error"
+    assert finished_event(events).status == "error"

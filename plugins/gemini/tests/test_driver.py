@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-import threading
 
 import pytest
-from gemini_support import finish, last, of_type, order, text_of
+from gemini_support import order
 from gemini_wire import (
     SEP,
     call,
@@ -24,7 +23,14 @@ from janito_driver_gemini.driver import GeminiDriver
 from janito_core import Message, Tool, get_driver
 from janito_core import events as ev
 from janito_core.errors import DriverConfigError, InvalidRequestError
-from janito_core.testing import validate_events
+from janito_core.testing import (
+    client_threads,
+    events_of,
+    finish,
+    finished_event,
+    text_of,
+    validate_events,
+)
 from janito_core.testing.server import Drop, Reply, Send, Stall
 from janito_core.usage import Usage
 
@@ -39,11 +45,6 @@ def signature(part: dict) -> bytes:
 
 
 USAGE = {"promptTokenCount": 9, "candidatesTokenCount": 4, "totalTokenCount": 13}
-
-
-def client_threads() -> set[threading.Thread]:
-    """Live threads other than the server's (which end on their own after a disconnect)."""
-    return {t for t in threading.enumerate() if not t.name.startswith("janito-wire-server")}
 
 
 def get_weather(city: str) -> str:
@@ -90,7 +91,7 @@ def test_text_stream_and_the_request_sent(server, run):
         seed=7,
     )
     assert text_of(events) == "Hello!"
-    end = last(events)
+    end = finished_event(events)
     assert end.status == "completed"
     assert end.finish_reason == "stop"
     assert end.usage == Usage(input_tokens=9, output_tokens=4, total_tokens=13)
@@ -180,7 +181,7 @@ def test_text_and_calls_interleave_in_response_order(server, run):
         done("All set."),
     )
     events = run("Weather and time?", tools=TOOLS)
-    first = events[: events.index(of_type(events, ev.RequestFinished)[0])]
+    first = events[: events.index(events_of(events, ev.RequestFinished)[0])]
     assert order(first) == [
         ("text", "First, "),
         ("text", "the weather. "),
@@ -191,10 +192,10 @@ def test_text_and_calls_interleave_in_response_order(server, run):
         ("result", "noon in Rome"),
         ("text", "Done."),
     ]
-    assert of_type(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
-    assert last(events).finish_reason == "stop"
-    started = of_type(events, ev.ToolCallStarted)
-    request_id = of_type(events, ev.RequestStarted)[0].request_id
+    assert events_of(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
+    assert finished_event(events).finish_reason == "stop"
+    started = events_of(events, ev.ToolCallStarted)
+    request_id = events_of(events, ev.RequestStarted)[0].request_id
     # a call without an id gets one made from the request id and its position: stable on replay
     assert started[0].tool_call_id == f"gemini-call-{request_id}-0"
     assert started[1].tool_call_id == "srv-2"
@@ -247,7 +248,7 @@ def test_thoughts_become_reasoning_in_order(server, run):
         ("text", "It is "),
         ("text", "blue."),
     ]
-    end = last(events)
+    end = finished_event(events)
     assert end.usage == Usage(
         input_tokens=5, output_tokens=10, total_tokens=15, cached_input_tokens=2, reasoning_tokens=7
     )
@@ -269,7 +270,7 @@ def test_usage_is_the_latest_running_total(server, run):
         )
     )
     events = run()
-    assert of_type(events, ev.RequestFinished)[0].usage == Usage(
+    assert events_of(events, ev.RequestFinished)[0].usage == Usage(
         input_tokens=9, output_tokens=4, total_tokens=13
     )
 
@@ -296,7 +297,7 @@ def test_thought_signatures_round_trip(server, run):
         done("Sunny and noon."),
     )
     events = run("Weather?", tools=TOOLS)
-    assert last(events).status == "completed"
+    assert finished_event(events).status == "completed"
     assert text_of(events) == "Let me check.Sunny and noon."
     second = server.requests[1].json["contents"]
     assert signature(second[1]["parts"][1]) == base64.b64decode(SIG_A)
@@ -317,7 +318,7 @@ def test_thought_signatures_round_trip(server, run):
         {"functionCall": {"name": "get_time", "args": {"city": "Boston"}, "id": "c3"}}
     ]
     # what the history keeps reads like the wire (standard base64)
-    messages = last(events).messages
+    messages = finished_event(events).messages
     assert messages[0].tool_calls[0].provider_data["gemini"]["thought_signature"] == SIG_A
     assert messages[0].provider_data["gemini"]["parts"][1]["thoughtSignature"] == SIG_A
 
@@ -332,7 +333,11 @@ def test_history_from_a_finished_generation_goes_back_verbatim(server, driver):
         done("Bye."),
     )
     first = finish(driver.stream_generate("Weather in Oslo?", tools=TOOLS))
-    history = [Message.user("Weather in Oslo?"), *last(first).messages, Message.user("Thanks")]
+    history = [
+        Message.user("Weather in Oslo?"),
+        *finished_event(first).messages,
+        Message.user("Thanks"),
+    ]
     finish(driver.stream_generate(messages=history, tools=TOOLS))
     contents = server.requests[2].json["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user", "model", "user"]
@@ -355,7 +360,7 @@ def test_tool_errors_go_back_as_error(server, run):
         done("Sorry."),
     )
     events = run("hi", tools=[Tool.from_function(broken)])
-    assert [e.tool_call_id for e in of_type(events, ev.ToolCallError)] == ["b1", "b2"]
+    assert [e.tool_call_id for e in events_of(events, ev.ToolCallError)] == ["b1", "b2"]
     responses = function_responses(server.requests[1])
     assert [r["name"] for r in responses] == ["broken", "nope"]
     assert responses[0]["response"] == {"error": "Error: RuntimeError: no data for Paris"}
@@ -381,12 +386,12 @@ def test_blocked_prompt_is_a_clear_error(server, run):
         )
     )
     events = run("something bad")
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "blocked the prompt" in error.error
     assert "PROHIBITED_CONTENT" in error.error
     assert "The prompt is not allowed." in error.error
     assert error.retryable is False
-    assert last(events).status == "error"
+    assert finished_event(events).status == "error"
     assert len(server.requests) == 1
 
 
@@ -399,7 +404,7 @@ def test_safety_stop_after_text_finishes_as_content_filter(server, run):
     )
     events = run()
     assert text_of(events) == "Here is the start"
-    end = last(events)
+    end = finished_event(events)
     assert end.status == "completed"
     assert end.finish_reason == "content_filter"
     assert end.messages[0].provider_data["gemini"]["finish_reason"] == "SAFETY"
@@ -408,7 +413,7 @@ def test_safety_stop_after_text_finishes_as_content_filter(server, run):
 def test_safety_stop_without_any_answer_is_an_error_not_an_empty_answer(server, run):
     server.enqueue(stream_reply(chunk([], finish="RECITATION", usage=USAGE)))
     events = run()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "withheld the answer" in error.error
     assert "RECITATION" in error.error
     assert error.retryable is False
@@ -416,7 +421,7 @@ def test_safety_stop_without_any_answer_is_an_error_not_an_empty_answer(server, 
 
 def test_max_tokens_finishes_as_length(server, run):
     server.enqueue(stream_reply(chunk([text("cut")], finish="MAX_TOKENS", usage=USAGE)))
-    assert last(run()).finish_reason == "length"
+    assert finished_event(run()).finish_reason == "length"
 
 
 # -- errors and retries ----------------------------------------------------------------------
@@ -425,7 +430,7 @@ def test_max_tokens_finishes_as_length(server, run):
 def test_429_waits_for_the_retry_delay_google_sends(server, run):
     server.enqueue(error_reply(429, "Quota exceeded", retry_delay=0.05), done())
     events = run()
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.status_code == 429
     assert retry.delay == pytest.approx(0.05)
     assert "rate limited" in retry.error and "Quota exceeded" in retry.error
@@ -437,28 +442,28 @@ def test_retry_after_header_and_retry_info_the_longer_wins(server, make_driver):
     driver = make_driver(max_retries=0)
     server.enqueue(error_reply(429, retry_delay=12, retry_after=30))
     events = finish(driver.stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 429
     assert error.retryable is True
     assert driver.describe_error(error.exception).retry_after == 30
     server.enqueue(error_reply(429, retry_delay=12.5))
     events = finish(driver.stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert driver.describe_error(error.exception).retry_after == 12.5
 
 
 def test_server_errors_are_retried(server, run):
     server.enqueue(error_reply(500, "internal"), error_reply(503, "overloaded"), done())
     events = run()
-    assert [r.status_code for r in of_type(events, ev.RequestRetry)] == [500, 503]
-    assert last(events).status == "completed"
+    assert [r.status_code for r in events_of(events, ev.RequestRetry)] == [500, 503]
+    assert finished_event(events).status == "completed"
 
 
 def test_in_stream_error_before_content_is_retried(server, run):
     error = {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}
     server.enqueue(stream_reply(error), done())
     events = run()
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.status_code == 503
     assert text_of(events) == "Done."
 
@@ -470,7 +475,7 @@ def test_in_stream_error_before_content_is_retried(server, run):
 def test_client_errors_are_not_retried(server, run, status, needle):
     server.enqueue(error_reply(status, "nope"))
     events = run()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == status
     assert needle in error.error
     assert error.retryable is False
@@ -497,7 +502,7 @@ def test_bad_key_says_which_variable_to_check(server, make_driver, monkeypatch):
         events = finish(driver.stream_generate("hi"))
     finally:
         driver.close()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "check GEMINI_API_KEY" in error.error
     assert "AIza-bad-key-from-env" not in error.error
     assert error.retryable is False
@@ -506,16 +511,16 @@ def test_bad_key_says_which_variable_to_check(server, make_driver, monkeypatch):
 def test_dropped_connection_before_content_is_retried(server, run):
     server.enqueue(Reply(steps=[Drop()]), stream_reply(Drop(reset=True)), done())
     events = run()
-    retries = of_type(events, ev.RequestRetry)
+    retries = events_of(events, ev.RequestRetry)
     assert len(retries) == 2
     assert all("connection problem" in r.error for r in retries)
-    assert last(events).status == "completed"
+    assert finished_event(events).status == "completed"
 
 
 def test_dropped_connection_after_content_is_not_retried(server, run):
     server.enqueue(stream_reply(chunk([text("partial")]), Drop()))
     events = run()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "RemoteProtocolError" in error.error
     assert error.retryable is True
     assert text_of(events) == "partial"
@@ -526,14 +531,14 @@ def test_clean_end_without_finish_reason_is_not_an_answer(server, make_driver):
     driver = make_driver(max_retries=0)
     server.enqueue(stream_reply(chunk([text("half")])))
     events = finish(driver.stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "without a finish reason" in error.error
 
 
 def test_malformed_event_is_not_retried(server, run):
     server.enqueue(stream_reply(Send("data: {this is not json" + SEP)))
     events = run()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "could not be read as JSON" in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
@@ -543,7 +548,7 @@ def test_read_timeout_is_a_retryable_connection_problem(server, make_driver):
     driver = make_driver(timeout=0.3, max_retries=0)
     server.enqueue(stream_reply(chunk([text("slow")]), Stall(2.0)))
     events = finish(driver.stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "timed out after 0.3 s" in error.error
     assert error.retryable is True
     server.requests[0].wait_closed(5.0)
@@ -554,7 +559,7 @@ def test_timeout_is_per_read_not_a_total_deadline(server, make_driver):
     pieces = [event(chunk([text(f"{i} ")]), delay=0.15) for i in range(6)]
     server.enqueue(stream_reply(*pieces, event(chunk([text("end")], finish="STOP"), delay=0.15)))
     events = finish(driver.stream_generate("hi"))  # ~1 s in all, no gap over 0.4 s
-    assert last(events).status == "completed"
+    assert finished_event(events).status == "completed"
     assert text_of(events) == "0 1 2 3 4 5 end"
 
 
@@ -564,7 +569,7 @@ def test_sdk_never_continues_on_its_own(server, make_driver):
     token_chunk["candidates"][0]["continuationToken"] = "Y2hlY2twb2ludC0x"
     server.enqueue(stream_reply(token_chunk, Drop()), done("part2"))
     events = finish(driver.stream_generate("hi"))
-    assert of_type(events, ev.RequestError)
+    assert events_of(events, ev.RequestError)
     assert len(server.requests) == 1
 
 
@@ -586,8 +591,8 @@ def _cancel_when_stalled(server, driver, reply: Reply, *, after_text: bool) -> N
     seen += list(stream)
     validate_events(seen)
     assert stream.join(5.0), "the worker thread did not end"
-    assert last(seen).status == "cancelled", seen
-    assert of_type(seen, ev.RequestFinished)[0].status == "cancelled", seen
+    assert finished_event(seen).status == "cancelled", seen
+    assert events_of(seen, ev.RequestFinished)[0].status == "cancelled", seen
     (request,) = server.requests
     assert request.wait_closed(5.0), "the server never saw the connection go"
     assert request.outcome == "client_disconnected", request

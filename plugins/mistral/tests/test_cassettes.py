@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mistral_support import of_type, text_of
 
 from janito_core import Tool
 from janito_core import events as ev
+from janito_core.testing import events_of, text_of
 from janito_core.testing.server import Reply, Send
 
 CASSETTES = Path(__file__).parent / "cassettes"
@@ -48,7 +48,7 @@ def deltas(recording: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def usage_event(events: list[ev.Event]) -> Any:
-    (finished,) = of_type(events, ev.RequestFinished)
+    (finished,) = events_of(events, ev.RequestFinished)
     return finished.usage
 
 
@@ -61,7 +61,7 @@ def test_01_text_stream_with_usage(server, make_driver, run):
     expected = "".join(d.get("content") or "" for d in deltas(recording))
     assert text_of(events) == expected
     assert expected.startswith("Here's a light-hearted")
-    assert len(of_type(events, ev.ContentPartFound)) == 79
+    assert len(events_of(events, ev.ContentPartFound)) == 79
     usage = usage_event(events)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (11, 80, 91)
     assert events[-1].finish_reason == "stop"
@@ -84,7 +84,7 @@ def test_02_whole_tool_call(server, make_driver, run):
         make_driver().stream_generate("What's the weather like in San Francisco?", tools=[weather])
     )
     # A tool without a function is handed to the caller.
-    (call,) = of_type(events, ev.ToolCallRequested)
+    (call,) = events_of(events, ev.ToolCallRequested)
     (recorded,) = [c for d in deltas(recording) for c in d.get("tool_calls") or ()]
     assert (call.tool_call_id, call.name) == (recorded["id"], recorded["function"]["name"])
     assert call.arguments == json.loads(recorded["function"]["arguments"])
@@ -107,7 +107,7 @@ def test_03_fragmented_tool_call_from_a_relayed_model(server, make_driver, run):
     events = run(
         make_driver(model="zai-glm-5-2").stream_generate("Berlin weather?", tools=[search])
     )
-    (call,) = of_type(events, ev.ToolCallRequested)
+    (call,) = events_of(events, ev.ToolCallRequested)
     fragments = [c for d in deltas(recording) for c in d.get("tool_calls") or ()]
     assert call.tool_call_id == fragments[0]["id"] == "chatcmpl-tool-9f149c74c42f265b"
     assert call.name == "webSearchTool"
@@ -130,7 +130,7 @@ def test_04_non_streamed_json_answer_is_read_whole(server, make_driver, run):
     )
     message = json.loads(recording["response"]["body"])["choices"][0]["message"]
     assert text_of(events) == message["content"]
-    assert len(of_type(events, ev.ContentPartFound)) == 1
+    assert len(events_of(events, ev.ContentPartFound)) == 1
     usage = usage_event(events)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (11, 96, 107)
     assert events[-1].finish_reason == "stop"
@@ -143,7 +143,7 @@ def test_04_unreadable_json_answer_is_an_error(server, make_driver, run):
     headers = recording["response"]["headers"]
     server.enqueue(Reply(status=200, headers=headers, body='{"unexpected": true}'))
     events = run(make_driver().stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert not error.retryable
     assert "instead of an event stream" in error.error and "application/json" in error.error
 
@@ -161,7 +161,7 @@ def test_05_thinking_chunks(server, make_driver, run):
             text.append(content)
         else:
             thinking += [p["text"] for c in content for p in c["thinking"]]
-    reasoning = of_type(events, ev.ReasoningPartFound)
+    reasoning = events_of(events, ev.ReasoningPartFound)
     assert "".join(e.reasoning_part for e in reasoning) == "".join(thinking)
     # One event per non-empty thinking piece (the recording holds one empty piece).
     assert len(reasoning) == len([t for t in thinking if t]) == 57
@@ -181,8 +181,8 @@ def test_06_rate_limited(server, make_driver, run, max_retries):
     server.set_default(replay(recording))
     events = run(make_driver(max_retries=max_retries).stream_generate("hi"))
     assert len(server.requests) == max_retries + 1
-    assert [r.status_code for r in of_type(events, ev.RequestRetry)] == [429] * max_retries
-    (error,) = of_type(events, ev.RequestError)
+    assert [r.status_code for r in events_of(events, ev.RequestRetry)] == [429] * max_retries
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 429 and error.retryable
     assert "Rate limit exceeded" in error.error and "rate_limited" in error.error
     assert events[-1].status == "error"

@@ -8,14 +8,13 @@ import sys
 import threading
 
 import pytest
-from mistral_support import client_threads, of_type, text_of
 from mistral_wire import chunk, error_reply, stream_reply
 
 from janito_core import Message, Tool
 from janito_core import events as ev
 from janito_core.errors import InvalidRequestError
 from janito_core.messages import ToolCall
-from janito_core.testing import validate_events
+from janito_core.testing import client_threads, events_of, text_of, validate_events
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Silence, Text
 from janito_core.testing.server import Drop, Reply, Send, Stall
 
@@ -151,13 +150,13 @@ def test_tool_round_trip_sends_results_with_ids_and_names(server, make_driver, r
         done_reply("It is sunny."),
     )
     events = run(make_driver().stream_generate("Weather in Paris?", tools=[WEATHER]))
-    (started,) = of_type(events, ev.ToolCallStarted)
+    (started,) = events_of(events, ev.ToolCallStarted)
     assert (started.tool_call_id, started.name, started.arguments) == (
         "qDEcl0n92",
         "get_weather",
         {"city": "Paris"},
     )
-    (finished,) = of_type(events, ev.ToolCallFinished)
+    (finished,) = events_of(events, ev.ToolCallFinished)
     assert finished.result == "sunny in Paris"
     assert text_of(events) == "It is sunny."
     assert events[-1].usage.input_tokens == 18
@@ -203,7 +202,7 @@ def test_two_whole_calls_in_one_delta(server, make_driver, run, with_index):
         done_reply(),
     )
     events = run(make_driver().stream_generate("Both please", tools=[WEATHER, TIME]))
-    results = [(e.tool_call_id, e.name, e.result) for e in of_type(events, ev.ToolCallFinished)]
+    results = [(e.tool_call_id, e.name, e.result) for e in events_of(events, ev.ToolCallFinished)]
     assert results == [
         ("aaaaaaaa1", "get_weather", "sunny in Paris"),
         ("bbbbbbbb2", "get_time", "noon in Rome"),
@@ -229,7 +228,7 @@ def test_fragmented_tool_call_is_accumulated_by_index(server, make_driver, run):
         done_reply(),
     )
     events = run(make_driver().stream_generate("Oslo?", tools=[WEATHER]))
-    (started,) = of_type(events, ev.ToolCallStarted)
+    (started,) = events_of(events, ev.ToolCallStarted)
     assert (started.tool_call_id, started.name, started.arguments) == (
         "chatcmpl-tool-9f1",
         "get_weather",
@@ -314,7 +313,7 @@ def test_thinking_chunks_become_reasoning_events(server, make_driver, adapter, r
         "ContentPartFound",
     ]
     assert (
-        "".join(e.reasoning_part for e in of_type(events, ev.ReasoningPartFound))
+        "".join(e.reasoning_part for e in events_of(events, ev.ReasoningPartFound))
         == "The user asks."
     )
     assert text_of(events) == "Look both ways. Then cross."
@@ -324,7 +323,7 @@ def test_thinking_chunks_become_reasoning_events(server, make_driver, adapter, r
 def test_reasoning_scenario_through_the_adapter(server, make_driver, adapter, run):
     server.enqueue(adapter.reply(Scenario(steps=(Reasoning("hmm"), Text("ok")))))
     events = run(make_driver().stream_generate("?"))
-    assert [e.reasoning_part for e in of_type(events, ev.ReasoningPartFound)] == ["hmm"]
+    assert [e.reasoning_part for e in events_of(events, ev.ReasoningPartFound)] == ["hmm"]
     assert text_of(events) == "ok"
 
 
@@ -343,7 +342,7 @@ def test_error_finish_before_content_is_retried(server, make_driver, run):
         done_reply("Recovered."),
     )
     events = run(make_driver().stream_generate("hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert "finish_reason 'error'" in retry.error
     assert text_of(events) == "Recovered."
     assert len(server.requests) == 2
@@ -361,7 +360,7 @@ def test_error_finish_after_content_is_kept_as_the_finish_reason(server, make_dr
 def test_stream_ending_without_finish_reason_is_an_error(server, make_driver, run):
     server.enqueue(stream_reply([chunk({"content": "Half a"})], done=False))
     events = run(make_driver().stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "no finish_reason" in error.error and error.retryable
     assert events[-1].status == "error"
     assert len(server.requests) == 1  # content had been delivered: not retried
@@ -374,7 +373,7 @@ def test_401_names_the_key_variable_and_is_not_retried(server, make_driver, run)
     server.set_default(error_reply(401, "Unauthorized"))
     driver = make_driver()
     events = run(driver.stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 401 and not error.retryable
     assert "MISTRAL_API_KEY" in error.error and "Unauthorized" in error.error
     assert driver.config.api_key not in error.error
@@ -385,7 +384,7 @@ def test_401_names_the_key_variable_and_is_not_retried(server, make_driver, run)
 def test_429_honours_retry_after_then_succeeds(server, make_driver, run):
     server.enqueue(error_reply(429, "Rate limit exceeded", retry_after=0.2), done_reply("Fine."))
     events = run(make_driver().stream_generate("hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.status_code == 429 and retry.delay == pytest.approx(0.2)
     assert "rate_limited" in retry.error
     first, second = server.requests
@@ -396,8 +395,8 @@ def test_429_honours_retry_after_then_succeeds(server, make_driver, run):
 def test_429_exhausting_retries_ends_in_error(server, make_driver, run):
     server.set_default(error_reply(429, "Rate limit exceeded"))
     events = run(make_driver(max_retries=1).stream_generate("hi"))
-    assert len(of_type(events, ev.RequestRetry)) == 1
-    (error,) = of_type(events, ev.RequestError)
+    assert len(events_of(events, ev.RequestRetry)) == 1
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 429 and error.retryable
     assert "Rate limit exceeded" in error.error
     assert len(server.requests) == 2
@@ -406,7 +405,7 @@ def test_429_exhausting_retries_ends_in_error(server, make_driver, run):
 def test_422_says_what_was_invalid(server, make_driver, run):
     server.set_default(error_reply(422, "Field required"))
     events = run(make_driver().stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 422 and not error.retryable
     assert "messages: Field required" in error.error
     assert isinstance(error.exception, Exception)
@@ -416,7 +415,7 @@ def test_422_says_what_was_invalid(server, make_driver, run):
 def test_400_is_not_retried(server, make_driver, run):
     server.set_default(error_reply(400, "Invalid model: nope"))
     events = run(make_driver(model="nope").stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 400 and not error.retryable
     assert "Invalid model: nope" in error.error
     assert len(server.requests) == 1
@@ -425,7 +424,7 @@ def test_400_is_not_retried(server, make_driver, run):
 def test_503_is_retried(server, make_driver, run):
     server.enqueue(error_reply(503, "Service unavailable"), done_reply("Back."))
     events = run(make_driver().stream_generate("hi"))
-    assert [r.status_code for r in of_type(events, ev.RequestRetry)] == [503]
+    assert [r.status_code for r in events_of(events, ev.RequestRetry)] == [503]
     assert text_of(events) == "Back."
 
 
@@ -439,7 +438,7 @@ def test_dropped_connection_before_content_is_retried(server, make_driver, run, 
         done_reply("Second try."),
     )
     events = run(make_driver().stream_generate("hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.error.startswith("connection problem")
     assert text_of(events) == "Second try."
 
@@ -447,7 +446,7 @@ def test_dropped_connection_before_content_is_retried(server, make_driver, run, 
 def test_dropped_connection_after_content_is_not_retried(server, make_driver, run):
     server.enqueue(stream_reply([chunk({"content": "Half"}), Drop()]))
     events = run(make_driver().stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.retryable and error.error.startswith("connection problem")
     assert text_of(events) == "Half"
     assert len(server.requests) == 1
@@ -459,7 +458,7 @@ def test_read_timeout_is_a_retryable_connection_problem(server, make_driver, run
         done_reply("On time."),
     )
     events = run(make_driver(timeout=0.3).stream_generate("hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert "ReadTimeout" in retry.error
     assert text_of(events) == "On time."
 
@@ -467,7 +466,7 @@ def test_read_timeout_is_a_retryable_connection_problem(server, make_driver, run
 def test_malformed_event_is_not_retried(server, make_driver, run):
     server.enqueue(stream_reply([chunk({"content": ""}), Send("data: {this is not json\n\n")]))
     events = run(make_driver().stream_generate("hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert not error.retryable and "malformed" in error.error
     assert len(server.requests) == 1
 
@@ -558,8 +557,8 @@ def test_refused_connection_is_retried_then_reported(make_driver, run):
         port = probe.getsockname()[1]
     driver = make_driver(base_url=f"http://127.0.0.1:{port}", max_retries=1)
     events = run(driver.stream_generate("hi"))
-    assert len(of_type(events, ev.RequestRetry)) == 1
-    (error,) = of_type(events, ev.RequestError)
+    assert len(events_of(events, ev.RequestRetry)) == 1
+    (error,) = events_of(events, ev.RequestError)
     assert error.retryable and "ConnectError" in error.error
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from janito_driver_openai.driver import OpenAIDriver
-from openai_support import finished, of_type, text_of
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
 from janito_core.messages import Message, ToolCall
+from janito_core.testing import events_of, finished_event, text_of
 from janito_core.testing.server import Reply, WireServer
 from janito_core.tools import Tool
 from janito_core.usage import Usage
@@ -72,7 +72,7 @@ def test_01_text_with_usage(server: WireServer, make_driver: Make, run: Run) -> 
     ]
     events = run(make_driver(model="gpt-4o-mini").stream_generate(messages=history))
     assert text_of(events) == "The capital of the UK is London."
-    done = finished(events)
+    done = finished_event(events)
     assert done.finish_reason == "stop"
     assert done.usage == Usage(input_tokens=78, output_tokens=9, total_tokens=87)
     # The history goes out as it went out when this was recorded.
@@ -87,20 +87,22 @@ def test_02_tool_call_then_01_answer_as_one_tool_loop(
     server.enqueue(replay("openai_02_stream_tool_call"), replay("openai_01_stream_text_with_usage"))
     driver = make_driver(model="gpt-4o-mini")
     events = run(driver.stream_generate(QUESTION, tools=[Tool.from_function(get_capital)]))
-    (started,) = of_type(events, ev.ToolCallStarted)
+    (started,) = events_of(events, ev.ToolCallStarted)
     assert (started.tool_call_id, started.name, started.arguments) == (
         CAPITAL_CALL_ID,
         "get_capital",
         {"country": "UK"},
     )
-    (result,) = of_type(events, ev.ToolCallFinished)
+    (result,) = events_of(events, ev.ToolCallFinished)
     assert result.result == "London"
-    first, second = of_type(events, ev.RequestFinished)
+    first, second = events_of(events, ev.RequestFinished)
     assert first.finish_reason == "tool_calls"
     assert first.usage == Usage(input_tokens=53, output_tokens=15, total_tokens=68)
     assert second.usage == Usage(input_tokens=78, output_tokens=9, total_tokens=87)
     assert text_of(events) == "The capital of the UK is London."
-    assert finished(events).usage == Usage(input_tokens=131, output_tokens=24, total_tokens=155)
+    assert finished_event(events).usage == Usage(
+        input_tokens=131, output_tokens=24, total_tokens=155
+    )
     assert (
         server.requests[0].json["messages"]
         == recorded_body("openai_02_stream_tool_call")["messages"]
@@ -129,12 +131,12 @@ def test_03_parallel_tool_calls(server: WireServer, make_driver: Make, run: Run)
         )
     )
     # No function on the tool: the calls are handed to the caller.
-    requested = of_type(events, ev.ToolCallRequested)
+    requested = events_of(events, ev.ToolCallRequested)
     assert [(r.tool_call_id, r.arguments) for r in requested] == [
         ("call_fHCjJqt9Pysde6vcJcvbXGBx", {"location": "Seattle, WA"}),
         ("call_3J9foSw3CUb48lrqIXoTky6U", {"location": "San Francisco, CA"}),
     ]
-    done = finished(events)
+    done = finished_event(events)
     assert done.finish_reason == "tool_calls"
     assert done.usage == Usage(input_tokens=75, output_tokens=51, total_tokens=126)
     assert [c.raw_arguments for c in done.messages[0].tool_calls] == [
@@ -156,7 +158,7 @@ def test_04_non_streamed_completion_is_read_whole(
     server.enqueue(replay("openai_04_nonstream_text_with_usage"))
     events = run(make_driver().stream_generate("Say this is a test"))
     assert text_of(events) == "This is a test."
-    done = finished(events)
+    done = finished_event(events)
     assert done.status == "completed"
     assert done.finish_reason == "stop"
     assert done.usage == Usage(input_tokens=12, output_tokens=5, total_tokens=17)
@@ -169,7 +171,7 @@ def test_05_error_400_unsupported_parameter(
     events = run(
         make_driver(model="gpt-5-mini").stream_generate("What is 4200 + 42?", stop=["4242"])
     )
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 400
     assert "Unsupported parameter: 'stop' is not supported with this model." in error.error
     assert "unsupported_parameter" in error.error
@@ -181,10 +183,10 @@ def test_05_error_400_unsupported_parameter(
 def test_06_error_401_on_a_stream_request(server: WireServer, make_driver: Make, run: Run) -> None:
     server.enqueue(replay("openai_06_error_401_invalid_api_key_on_stream_request"))
     events = run(make_driver(model="gpt-4o").stream_generate("This should fail"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 401
     assert "OPENAI_API_KEY" in error.error
     assert "Incorrect API key provided: invalid-*****2345." in error.error
     assert error.retryable is False
-    assert finished(events).status == "error"
+    assert finished_event(events).status == "error"
     assert len(server.requests) == 1

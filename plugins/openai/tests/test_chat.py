@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 from janito_driver_openai.driver import OpenAIDriver
-from openai_support import finished, kinds, of_type, reasoning_of, text_of
 from openai_wire import chat_chunk, chat_reply
 
 from janito_core import events as ev
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.harness import EventStream
 from janito_core.messages import Message, ToolCall
+from janito_core.testing import events_of, finished_event, kinds_of, reasoning_of, text_of
 from janito_core.testing.server import Reply, WireServer
 from janito_core.tools import Tool
 from janito_core.usage import Usage
@@ -49,7 +49,7 @@ def test_reasoning_content_from_a_compatible_server(
     events = run(make_driver().stream_generate("Q"))
     assert reasoning_of(events) == "Let me think."
     assert text_of(events) == "42"
-    order = [k for k in kinds(events) if k.endswith("PartFound")]
+    order = [k for k in kinds_of(events) if k.endswith("PartFound")]
     assert order == ["ReasoningPartFound", "ReasoningPartFound", "ContentPartFound"]
 
 
@@ -100,7 +100,7 @@ def test_tool_call_deltas_without_index_or_id(
         DONE_REPLY,
     )
     events = run(make_driver().stream_generate("go", tools=TOOLS))
-    started = of_type(events, ev.ToolCallStarted)
+    started = events_of(events, ev.ToolCallStarted)
     assert [(s.tool_call_id, s.arguments) for s in started] == [
         ("c1", {"key": "a"}),
         ("c2", {"key": "b"}),
@@ -131,7 +131,7 @@ def test_whole_calls_in_one_delta_and_reused_index(
         DONE_REPLY,
     )
     events = run(make_driver().stream_generate("go", tools=TOOLS))
-    started = of_type(events, ev.ToolCallStarted)
+    started = events_of(events, ev.ToolCallStarted)
     assert [(s.tool_call_id, s.arguments) for s in started] == [
         ("c1", {"key": "a"}),
         ("c2", {"key": "b"}),
@@ -149,9 +149,9 @@ def test_no_usage_no_finish_reason_and_extra_fields(
     server.enqueue(chat_reply([chunk], done=False))  # the body just ends: no [DONE]
     events = run(make_driver().stream_generate("Q"))
     assert text_of(events) == "hi"
-    assert finished(events).status == "completed"
-    assert finished(events).finish_reason is None
-    assert finished(events).usage == Usage()
+    assert finished_event(events).status == "completed"
+    assert finished_event(events).finish_reason is None
+    assert finished_event(events).usage == Usage()
 
 
 def test_usage_on_the_finish_chunk(server: WireServer, make_driver: Make, run: Run) -> None:
@@ -162,14 +162,14 @@ def test_usage_on_the_finish_chunk(server: WireServer, make_driver: Make, run: R
         )
     )
     events = run(make_driver().stream_generate("Q"))
-    assert finished(events).usage == Usage(input_tokens=4, output_tokens=2, total_tokens=6)
+    assert finished_event(events).usage == Usage(input_tokens=4, output_tokens=2, total_tokens=6)
 
 
 def test_in_stream_error_is_not_retried(server: WireServer, make_driver: Make, run: Run) -> None:
     error = {"error": {"message": "model overheated", "type": "invalid_request_error"}}
     server.enqueue(chat_reply([chat_chunk({"content": "a"}), error]))
     events = run(make_driver().stream_generate("Q"))
-    (failure,) = of_type(events, ev.RequestError)
+    (failure,) = events_of(events, ev.RequestError)
     assert "model overheated" in failure.error
     assert failure.retryable is False
     assert len(server.requests) == 1
@@ -181,7 +181,7 @@ def test_in_stream_error_that_says_retry_is_retried(
     error = {"error": {"message": "try later", "type": "server_error", "code": None}}
     server.enqueue(chat_reply([error]), DONE_REPLY)
     events = run(make_driver().stream_generate("Q"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert "try later" in retry.error
     assert text_of(events) == "done"
 
@@ -211,8 +211,8 @@ def test_a_server_that_ignores_stream_true(server: WireServer, make_driver: Make
     }
     server.enqueue(Reply(body=completion), DONE_REPLY)
     events = run(make_driver().stream_generate("go", tools=TOOLS))
-    assert kinds(events)[2:5] == ["ContentPartFound", "ToolCallStarted", "ToolCallFinished"]
-    assert of_type(events, ev.RequestFinished)[0].usage.total_tokens == 7
+    assert kinds_of(events)[2:5] == ["ContentPartFound", "ToolCallStarted", "ToolCallFinished"]
+    assert events_of(events, ev.RequestFinished)[0].usage.total_tokens == 7
     assert text_of(events) == "Let me look.done"
 
 
@@ -318,7 +318,7 @@ def test_a_page_that_is_not_a_stream_is_an_error(
 ) -> None:
     server.enqueue(Reply(headers={"content-type": "text/html"}, body="<html>Welcome</html>"))
     events = run(make_driver().stream_generate("Q"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "text/html, not an event stream" in error.error
     assert error.retryable is False
 

@@ -8,12 +8,19 @@ import time
 from collections.abc import Callable
 
 from janito_driver_openai.driver import OpenAIDriver
-from openai_support import client_threads, finished, kinds, of_type, reasoning_of, text_of
 from openai_wire import ChatWireAdapter
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
-from janito_core.testing import validate_events
+from janito_core.testing import (
+    client_threads,
+    events_of,
+    finished_event,
+    kinds_of,
+    reasoning_of,
+    text_of,
+    validate_events,
+)
 from janito_core.testing.scenario import (
     Call,
     Cut,
@@ -55,11 +62,11 @@ def test_text_usage_and_finish(
     )
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
     assert text_of(events) == "Hello, world"
-    assert finished(events).status == "completed"
-    request_finished = of_type(events, ev.RequestFinished)[0]
+    assert finished_event(events).status == "completed"
+    request_finished = events_of(events, ev.RequestFinished)[0]
     assert request_finished.finish_reason == "stop"
     assert request_finished.usage == USAGE
-    assert finished(events).usage == USAGE
+    assert finished_event(events).usage == USAGE
     path = server.requests[0].path
     assert path == ("/v1/responses" if adapter.api == "responses" else "/v1/chat/completions")
     assert server.requests[0].headers["authorization"] == f"Bearer {adapter.api_key}"
@@ -81,7 +88,7 @@ def test_text_and_calls_keep_response_order(
     )
     server.enqueue(adapter.reply(first), adapter.reply(Scenario(steps=(Text("done"),))))
     events = run(make_driver(api=adapter.api).stream_generate("go", tools=TOOLS))
-    first_id = of_type(events, ev.RequestStarted)[0].request_id
+    first_id = events_of(events, ev.RequestStarted)[0].request_id
     first_request = [
         e
         for e in events
@@ -100,13 +107,13 @@ def test_text_and_calls_keep_response_order(
         ("ToolCallFinished", "lookup"),
         ("ContentPartFound", "C"),
     ]
-    started = of_type(events, ev.ToolCallStarted)
+    started = events_of(events, ev.ToolCallStarted)
     assert [(s.tool_call_id, s.arguments) for s in started] == [
         ("call_x", {"key": "x"}),
         ("call_y", {"key": "y"}),
     ]
     assert text_of(events) == "ABCdone"
-    assert of_type(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
+    assert events_of(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
     assert adapter.tool_results(server.requests[1]) == [
         ("lookup", "value of x"),
         ("lookup", "value of y"),
@@ -122,10 +129,10 @@ def test_parallel_calls_and_a_call_without_arguments(
     )
     server.enqueue(adapter.reply(calls), adapter.reply(Scenario(steps=(Text("ok"),))))
     events = run(make_driver(api=adapter.api).stream_generate("go", tools=TOOLS))
-    started = of_type(events, ev.ToolCallStarted)
+    started = events_of(events, ev.ToolCallStarted)
     assert [(s.name, s.arguments) for s in started] == [("now", {}), ("lookup", {"key": "k"})]
     assert len({s.tool_call_id for s in started}) == 2
-    assert not of_type(events, ev.ToolCallError)
+    assert not events_of(events, ev.ToolCallError)
     assert adapter.tool_results(server.requests[1]) == [("now", "noon"), ("lookup", "value of k")]
 
 
@@ -137,9 +144,9 @@ def test_reasoning_streams_before_the_answer(
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
     assert reasoning_of(events) == "Thinking."
     assert text_of(events) == "Answer"
-    parts = [k for k in kinds(events) if k in ("ReasoningPartFound", "ContentPartFound")]
+    parts = [k for k in kinds_of(events) if k in ("ReasoningPartFound", "ContentPartFound")]
     assert parts == ["ReasoningPartFound", "ReasoningPartFound", "ContentPartFound"]
-    assert finished(events).messages[0].reasoning == "Thinking."
+    assert finished_event(events).messages[0].reasoning == "Thinking."
 
 
 def test_length_finish_reason(
@@ -147,7 +154,7 @@ def test_length_finish_reason(
 ) -> None:
     server.enqueue(adapter.reply(Scenario(steps=(Text("cut sh"),), finish_reason="length")))
     events = run(make_driver(api=adapter.api).stream_generate("Hi", max_tokens=3))
-    assert finished(events).finish_reason == "length"
+    assert finished_event(events).finish_reason == "length"
     body = server.requests[0].json
     if adapter.api == "responses":
         assert body["max_output_tokens"] == 3
@@ -174,8 +181,8 @@ def test_cancel_while_the_server_stalls_mid_stream(
     assert record.outcome == "client_disconnected"
     assert client_threads() == baseline
     validate_events(events)
-    assert finished(events).status == "cancelled"
-    assert of_type(events, ev.RequestFinished)[0].status == "cancelled"
+    assert finished_event(events).status == "cancelled"
+    assert events_of(events, ev.RequestFinished)[0].status == "cancelled"
     assert text_of(events) == "partial"
 
 
@@ -197,7 +204,7 @@ def test_cancel_before_the_response_headers(
     assert record.outcome == "client_disconnected"
     assert client_threads() == baseline
     validate_events(events)
-    assert finished(events).status == "cancelled"
+    assert finished_event(events).status == "cancelled"
 
 
 def test_malformed_event_is_a_clear_error_not_retried(
@@ -205,7 +212,7 @@ def test_malformed_event_is_a_clear_error_not_retried(
 ) -> None:
     server.enqueue(adapter.reply(Scenario(steps=(Garbage(),))))
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "malformed stream event" in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
@@ -218,7 +225,7 @@ def test_connection_cut_before_content_is_retried(
         adapter.reply(Scenario(steps=(Cut(),))), adapter.reply(Scenario(steps=(Text("ok"),)))
     )
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert "connection dropped" in retry.error
     assert text_of(events) == "ok"
     assert len(server.requests) == 2
@@ -229,10 +236,10 @@ def test_connection_cut_after_content_ends_in_error(
 ) -> None:
     server.enqueue(adapter.reply(Scenario(steps=(Text("half"), Cut()))))
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.retryable is True  # retryable in kind, but content was already delivered
-    assert not of_type(events, ev.RequestRetry)
-    assert finished(events).status == "error"
+    assert not events_of(events, ev.RequestRetry)
+    assert finished_event(events).status == "error"
     assert text_of(events) == "half"
 
 
@@ -245,7 +252,7 @@ def test_read_timeout_comes_from_the_driver_config(
     started = time.monotonic()
     events = run(make_driver(timeout=0.3, max_retries=0).stream_generate("Hi"))
     assert time.monotonic() - started < 4.0
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "timed out" in error.error and "0.3 s" in error.error
     assert error.retryable is True
     assert server.requests[0].headers["x-stainless-read-timeout"] == "0.3"

@@ -6,11 +6,11 @@ import socket
 from collections.abc import Callable
 
 from janito_driver_openai.driver import OpenAIDriver
-from openai_support import finished, of_type, text_of
 from openai_wire import ChatWireAdapter, error_reply
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
+from janito_core.testing import events_of, finished_event, text_of
 from janito_core.testing.scenario import HttpError, Scenario, Text
 from janito_core.testing.server import WireServer
 
@@ -24,14 +24,14 @@ def test_401_names_the_key_variable_and_never_the_key(
     message = f"Incorrect API key provided: {adapter.api_key}."  # a server that echoes it
     server.enqueue(adapter.reply(Scenario(error=HttpError(status=401, message=message))))
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 401
     assert "OPENAI_API_KEY" in error.error
     assert "invalid_api_key" in error.error
     assert adapter.api_key not in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
-    assert finished(events).status == "error"
+    assert finished_event(events).status == "error"
 
 
 def test_404_names_the_model(
@@ -40,7 +40,7 @@ def test_404_names_the_model(
     message = "The model `gpt-nope` does not exist or you do not have access to it."
     server.enqueue(adapter.reply(Scenario(error=HttpError(status=404, message=message))))
     events = run(make_driver(api=adapter.api, model="gpt-nope").stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 404
     assert "'gpt-nope'" in error.error and "base_url" in error.error
     assert error.retryable is False
@@ -51,7 +51,7 @@ def test_429_is_retried_after_retry_after(server: WireServer, make_driver: Make,
     limited = Scenario(error=HttpError(status=429, message="Rate limit reached", retry_after=0.1))
     server.enqueue(adapter.reply(limited), adapter.reply(Scenario(steps=(Text("ok"),))))
     events = run(make_driver().stream_generate("Hi"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert retry.status_code == 429
     assert retry.delay == 0.1
     assert "Rate limit reached" in retry.error
@@ -68,7 +68,7 @@ def test_retry_after_ms_is_honoured(server: WireServer, make_driver: Make, run: 
         ChatWireAdapter().reply(Scenario(steps=(Text("ok"),))),
     )
     events = run(make_driver().stream_generate("Hi"))
-    assert of_type(events, ev.RequestRetry)[0].delay == 0.15
+    assert events_of(events, ev.RequestRetry)[0].delay == 0.15
 
 
 def test_5xx_is_retried_until_the_budget_ends(
@@ -77,8 +77,8 @@ def test_5xx_is_retried_until_the_budget_ends(
     for _ in range(3):
         server.enqueue(adapter.reply(Scenario(error=HttpError(status=503, message="overloaded"))))
     events = run(make_driver(api=adapter.api, max_retries=2).stream_generate("Hi"))
-    assert len(of_type(events, ev.RequestRetry)) == 2
-    (error,) = of_type(events, ev.RequestError)
+    assert len(events_of(events, ev.RequestRetry)) == 2
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 503 and error.retryable is True
     assert "server error" in error.error and "overloaded" in error.error
     assert len(server.requests) == 3
@@ -87,7 +87,7 @@ def test_5xx_is_retried_until_the_budget_ends(
 def test_x_should_retry_false_is_respected(server: WireServer, make_driver: Make, run: Run) -> None:
     server.enqueue(error_reply(500, "do not", headers={"x-should-retry": "false"}))
     events = run(make_driver().stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 500 and error.retryable is False
     assert len(server.requests) == 1
 
@@ -97,7 +97,7 @@ def test_400_is_not_retried(
 ) -> None:
     server.enqueue(adapter.reply(Scenario(error=HttpError(status=400, message="bad field"))))
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 400 and "bad field" in error.error
     assert error.retryable is False
 
@@ -111,6 +111,6 @@ def test_unreachable_server_is_a_retryable_connection_error(make_driver: Make, r
         events = run(driver.stream_generate("Hi"))
     finally:
         driver.close()
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert error.retryable is True
     assert f"127.0.0.1:{port}" in error.error and "could not reach" in error.error

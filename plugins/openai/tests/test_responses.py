@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from janito_driver_openai.driver import OpenAIDriver
-from openai_support import finished, of_type, reasoning_of, text_of
 from openai_wire import responses_events, responses_reply
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
 from janito_core.messages import Message, ToolCall
+from janito_core.testing import events_of, finished_event, reasoning_of, text_of
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Text
 from janito_core.testing.server import Reply, WireServer
 from janito_core.tools import Tool
@@ -103,7 +103,7 @@ def test_error_event_raises_a_provider_error(
         )
     )
     events = run(make_driver(api="responses").stream_generate("Q"))
-    (error,) = of_type(events, ev.RequestError)
+    (error,) = events_of(events, ev.RequestError)
     assert "bad prompt" in error.error and "invalid_prompt" in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
@@ -115,7 +115,7 @@ def test_failed_response_with_a_server_error_is_retried(
     failed = _response("failed", error={"code": "server_error", "message": "oops"})
     server.enqueue(responses_events([{"type": "response.failed", "response": failed}]), DONE_REPLY)
     events = run(make_driver(api="responses").stream_generate("Q"))
-    (retry,) = of_type(events, ev.RequestRetry)
+    (retry,) = events_of(events, ev.RequestRetry)
     assert "oops" in retry.error
     assert text_of(events) == "done"
 
@@ -125,7 +125,7 @@ def test_incomplete_response_for_a_content_filter(
 ) -> None:
     server.enqueue(responses_reply(Scenario(steps=(Text("Well"),), finish_reason="content_filter")))
     events = run(make_driver(api="responses").stream_generate("Q"))
-    assert finished(events).finish_reason == "content_filter"
+    assert finished_event(events).finish_reason == "content_filter"
     assert text_of(events) == "Well"
 
 
@@ -150,9 +150,9 @@ def test_function_call_known_only_from_its_done_item(
         DONE_REPLY,
     )
     events = run(make_driver(api="responses").stream_generate("go", tools=TOOLS))
-    (started,) = of_type(events, ev.ToolCallStarted)
+    (started,) = events_of(events, ev.ToolCallStarted)
     assert (started.tool_call_id, started.arguments) == ("call_9", {"key": "q"})
-    assert of_type(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
+    assert events_of(events, ev.RequestFinished)[0].finish_reason == "tool_calls"
 
 
 def test_reasoning_items_go_back_with_the_calls(
@@ -168,7 +168,7 @@ def test_reasoning_items_go_back_with_the_calls(
     server.enqueue(responses_reply(first), DONE_REPLY)
     events = run(make_driver(api="responses").stream_generate("go", tools=TOOLS))
     assert reasoning_of(events) == "plan"
-    assistant = finished(events).messages[0]
+    assistant = finished_event(events).messages[0]
     assert assistant.provider_data["openai"]["reasoning_items"][0]["id"] == "rs_0"
     assert assistant.tool_calls[0].provider_data == {"openai": {"item_id": "fc_1"}}
     second = server.requests[1].json["input"]
@@ -242,7 +242,7 @@ def test_summary_parts_are_kept_apart(server: WireServer, make_driver: Make, run
     )
     events = run(make_driver(api="responses").stream_generate("Q"))
     assert reasoning_of(events) == "First idea.\n\nSecond."
-    assert finished(events).finish_reason == "stop"
+    assert finished_event(events).finish_reason == "stop"
 
 
 def test_a_server_that_ignores_stream_true(server: WireServer, make_driver: Make, run: Run) -> None:
@@ -266,8 +266,8 @@ def test_a_server_that_ignores_stream_true(server: WireServer, make_driver: Make
     server.enqueue(Reply(body=_response("completed", output=output, usage=usage)), DONE_REPLY)
     events = run(make_driver(api="responses").stream_generate("go", tools=TOOLS))
     assert reasoning_of(events) == "hm"
-    (started,) = of_type(events, ev.ToolCallStarted)
+    (started,) = events_of(events, ev.ToolCallStarted)
     assert (started.tool_call_id, started.arguments) == ("call_1", {"key": "w"})
-    first = of_type(events, ev.RequestFinished)[0]
+    first = events_of(events, ev.RequestFinished)[0]
     assert (first.finish_reason, first.usage.total_tokens) == ("tool_calls", 11)
     assert text_of(events) == "Looking.done"

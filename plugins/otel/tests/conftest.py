@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import janito_otel
@@ -12,17 +11,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from janito_core import registry
+from janito_core.testing.fixtures import no_leaked_threads  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_threads() -> Iterator[None]:
-    """Fail the test if it leaves a thread behind."""
-    before = {t.ident for t in threading.enumerate()}
-    yield
-    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    for thread in left:
-        thread.join(2.0)
-    assert not [t.name for t in left if t.is_alive()]
+def _every_test_checks_threads(no_leaked_threads: None) -> None:  # noqa: F811
+    """Every test here fails if it leaves a thread behind (the kit's ``no_leaked_threads``)."""
 
 
 @pytest.fixture

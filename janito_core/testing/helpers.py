@@ -1,0 +1,90 @@
+"""Small helpers for a driver's own tests: run a stream to its end, pick events out, count threads.
+
+No pytest needed. The conformance suite's ``Generation`` is built on the same functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+from janito_core import events as ev
+from janito_core.driver import LLMDriver
+from janito_core.harness import EventStream
+from janito_core.testing.server import _THREAD_PREFIX
+from janito_core.testing.validator import validate_events
+
+__all__ = [
+    "client_threads",
+    "closing_drivers",
+    "events_of",
+    "finish",
+    "finished_event",
+    "kinds_of",
+    "reasoning_of",
+    "text_of",
+]
+
+_E = TypeVar("_E", bound=ev.Event)
+_D = TypeVar("_D", bound=LLMDriver)
+
+
+def events_of(events: Iterable[ev.Event], kind: type[_E]) -> list[_E]:
+    """The events of type ``kind`` (subclasses included), in order."""
+    return [e for e in events if isinstance(e, kind)]
+
+
+def text_of(events: Iterable[ev.Event]) -> str:
+    """Every ``ContentPartFound.content_part``, concatenated: the answer text."""
+    return "".join(e.content_part for e in events_of(events, ev.ContentPartFound))
+
+
+def reasoning_of(events: Iterable[ev.Event]) -> str:
+    """Every ``ReasoningPartFound.reasoning_part``, concatenated: the streamed thinking."""
+    return "".join(e.reasoning_part for e in events_of(events, ev.ReasoningPartFound))
+
+
+def kinds_of(events: Iterable[ev.Event]) -> list[str]:
+    """The event type names, in order: handy in order assertions and their messages."""
+    return [type(e).__name__ for e in events]
+
+
+def finished_event(events: Sequence[ev.Event]) -> ev.GenerationFinished:
+    """The last event, which must be the closing ``GenerationFinished``."""
+    last = events[-1]
+    assert isinstance(last, ev.GenerationFinished), f"no GenerationFinished: {kinds_of(events)}"
+    return last
+
+
+def client_threads() -> set[threading.Thread]:
+    """The live threads, leaving out the ``WireServer``'s own (they live per connection)."""
+    return {t for t in threading.enumerate() if not t.name.startswith(_THREAD_PREFIX)}
+
+
+def finish(stream: EventStream, *, join_timeout: float = 5.0) -> list[ev.Event]:
+    """Consume ``stream``, wait for its worker thread to end, check the event order: the events."""
+    events = list(stream)
+    assert stream.join(join_timeout), (
+        f"the generation's worker thread did not end within {join_timeout}s"
+    )
+    validate_events(events)
+    return events
+
+
+@contextmanager
+def closing_drivers(build: Callable[..., _D]) -> Iterator[Callable[..., _D]]:
+    """Wrap the driver factory ``build``: every driver it made is closed when the block ends."""
+    made: list[_D] = []
+
+    def make(**config: object) -> _D:
+        driver = build(**config)
+        made.append(driver)
+        return driver
+
+    try:
+        yield make
+    finally:
+        for driver in made:
+            driver.close()
