@@ -7,17 +7,21 @@ option check, first error to describe), so registering and constructing the driv
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
 
 from janito_core.abort import abortable_transport, watch_reads
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
-from janito_driver_mistral.chunks import ChunkReader
+from janito_core.sse import iter_events
+from janito_driver_mistral.chunks import ChunkReader, malformed
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
 
@@ -25,7 +29,6 @@ if TYPE_CHECKING:
     import httpx2
     from mistralai.client import Mistral
     from mistralai.client.errors import SDKError
-    from mistralai.client.models import ChatCompletionResponse
 
 __all__ = ["MistralDriver"]
 
@@ -147,9 +150,26 @@ class MistralDriver(LLMDriver):
             # whole completion as JSON; the SDK calls that unexpected, but it is an answer.
             yield from reader.message(_whole_completion(exc))
             return
+        # Closed here, on the worker thread, however the generator ends.
         with stream:
-            for event in stream:
-                yield from reader.chunk(event.data)
+            # The events are read raw: the SDK's typed CompletionEvent costs about a millisecond
+            # per chunk, the reader works on plain dicts, and the SDK has still sent the request
+            # and raised any HTTP error. Its rules are kept: "[DONE]" ends the stream, and every
+            # other event's data must be a JSON object. Transport errors surface as httpx2's,
+            # as they did from the SDK's own iteration.
+            for event in iter_events(_lines(stream.response)):
+                data = event.data
+                if data == "[DONE]":
+                    break
+                try:
+                    chunk = json.loads(data)
+                except ValueError as exc:
+                    raise malformed(f"an event that is not JSON ({exc})") from None
+                if not isinstance(chunk, dict):
+                    raise malformed(
+                        f"an event that is a JSON {type(chunk).__name__}, not an object"
+                    )
+                yield from reader.chunk(chunk)
 
     # -- errors ------------------------------------------------------------------------------
 
@@ -159,6 +179,9 @@ class MistralDriver(LLMDriver):
         import pydantic
         from mistralai.client import errors
 
+        if isinstance(exc, ProviderError):
+            # Malformed-response messages quote what the server sent.
+            return attrs.evolve(exc.info, message=self._redact(exc.info.message))
         if isinstance(exc, errors.ResponseValidationError) and exc.status_code < 300:
             cause = str(exc.cause or exc).splitlines()
             return ErrorInfo(
@@ -223,7 +246,7 @@ class _SdkLog:
         log.debug("mistralai: %s", text)
 
 
-def _whole_completion(exc: SDKError) -> ChatCompletionResponse:
+def _whole_completion(exc: SDKError) -> dict[str, Any]:
     """The completion in a 200 JSON answer to a streaming request; re-raises ``exc`` if none."""
     from mistralai.client.models import ChatCompletionResponse
 
@@ -231,9 +254,24 @@ def _whole_completion(exc: SDKError) -> ChatCompletionResponse:
     if exc.status_code != 200 or "json" not in content_type:
         raise exc
     try:
-        return ChatCompletionResponse.model_validate_json(exc.body)
+        # Validated by the SDK's model (a one-off, unlike stream chunks) so that only what the
+        # SDK accepts as a completion counts as one; the reader then takes the plain JSON.
+        ChatCompletionResponse.model_validate_json(exc.body)
+        completion = json.loads(exc.body)
     except ValueError:
         raise exc from None
+    if not isinstance(completion, dict):
+        raise exc
+    return completion
+
+
+def _lines(response: httpx2.Response) -> Iterator[str]:
+    """The body's lines, without the UTF-8 byte-order mark the SDK also drops before them."""
+    lines = response.iter_lines()
+    for first in lines:
+        yield first.removeprefix("\ufeff")
+        break
+    yield from lines
 
 
 def _server_url(base_url: str | None) -> str | None:
