@@ -241,7 +241,7 @@ def _where_time_goes(data: dict[str, Any]) -> str:
         alone += (
             "\nOne OpenAI chunk, step by step in a tight loop: `json.loads` "
             f"{_num(chunk['json_loads_us'], 1)} µs; the SDK building its `ChatCompletionChunk` "
-            f"{_num(chunk['sdk_construct_us'], 1)} µs; the driver's `to_dict()` "
+            f"{_num(chunk['sdk_construct_us'], 1)} µs; turning it back into a dict (`to_dict()`) "
             f"{_num(chunk['driver_to_dict_us'], 1)} µs and `ChatReader.feed` "
             f"{_num(chunk['driver_reader_us'], 1)} µs.\n"
         )
@@ -593,7 +593,7 @@ def _findings_overhead(overhead: dict[str, Any]) -> list[str]:
             line += (
                 f" Of one chunk's cost the SDK's `ChatCompletionChunk` is "
                 f"{_num(chunk['sdk_construct_us'])} µs (its JSON {_num(chunk['json_loads_us'])} "
-                f"µs); the driver's `to_dict()` and reader {_num(chunk['driver_to_dict_us'])} and "
+                f"µs); `to_dict()` {_num(chunk['driver_to_dict_us'])} and the driver's reader "
                 f"{_num(chunk['driver_reader_us'])} µs."
             )
         out.append(line)
@@ -620,21 +620,19 @@ def _findings(
         out.append("**Streaming overhead.**\n")
         out += _findings_overhead(overhead)
         out.append(
-            "\nWhat would close it. Every SDK turns each chunk into pydantic objects "
-            "(the Mistral SDK even builds a model *class* per event), and the drivers then turn "
-            "those back into dicts (`to_dict()` for OpenAI, `model_dump()` for Gemini) for their "
-            "readers. A driver could instead take the raw response from the SDK (OpenAI's "
-            "`with_streaming_response`, or an `httpx2` event hook as the Gemini driver already "
-            "uses for aborting), split the SSE lines and `json.loads` them into the dicts its "
-            "reader already takes, keeping the SDK for the request, authentication and errors: "
-            "the raw-wire rows show the stream would then cost a fraction of the SDK loop, so "
-            "janito-core would run well below today's floor. In the harness, each part costs a "
-            "wake-up of the other thread: the worker puts an event, the consumer blocked in "
-            "`queue.get()` wakes and takes the GIL, the worker waits to get it back. Handing "
-            "the consumer all queued events at once, and signalling only a consumer that is "
-            "actually waiting (as the asyncio path's `_Handoff` does), would cut the switches; "
-            "building `ContentPartFound` with fewer attrs layers (it is a frozen attrs class "
-            "with a `time.time()` factory) would cut the rest.\n"
+            "\nWhy the drivers differ. Every SDK turns each chunk into pydantic objects "
+            "(the Mistral SDK even builds a model *class* per event). The OpenAI and Mistral "
+            "drivers therefore keep the SDK for the request, authentication and HTTP errors but "
+            "read the response's server-sent events themselves (`janito_core.sse`) and "
+            "`json.loads` them into the dicts their readers take, which is why they run below "
+            "the SDK loop. The Gemini driver still iterates the SDK's objects and turns them "
+            "back into dicts (`model_dump()`): google-genai does not expose the response, though "
+            "the `httpx2` client the driver already hands it for aborting could. In the harness, "
+            "each part costs a wake-up of the other thread: the worker puts an event, the "
+            "consumer blocked in `queue.get()` wakes and takes the GIL, the worker waits to get "
+            "it back. Handing the consumer all queued events at once, and signalling only a "
+            "consumer that is actually waiting (as the asyncio path's `_Handoff` does), would cut "
+            "the switches.\n"
         )
         peers = []
         for provider, found in overhead["providers"].items():
@@ -791,7 +789,7 @@ def _findings_concurrency(data: dict[str, Any]) -> str:
                 if extra > 0.1 * light_sdk["cpu_per_part_us"]
                 else "."
             )
-            + " What would close the gap: parsing the raw SSE in the drivers (above) cuts "
+            + " What would close the gap: reading the raw SSE in every driver (above) cuts "
             "the SDK's share, an asyncio-native driver path (the SDK's async client on the "
             "consumer's loop, cancelled by cancelling the task and shutting the socket) removes "
             "the thread switches, and past that the work needs several processes."
