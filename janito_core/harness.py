@@ -397,8 +397,6 @@ class _Run:
 
     def _track(self, event: ev.Event) -> None:
         kind = type(event)
-        if kind is ev.ContentPartFound:
-            return
         if kind is ev.RequestStarted:
             self.request_open = event.request_id  # type: ignore[attr-defined]
         elif kind in (ev.RequestFinished, ev.RequestError):

@@ -109,6 +109,3 @@ class ToolCallAccumulator:
         ]
         self._open.clear()
         return calls
-
-    def __bool__(self) -> bool:
-        return bool(self._open)

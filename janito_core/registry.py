@@ -55,12 +55,6 @@ class DriverInfo(NamedTuple):
         return self.status == "ok"
 
 
-class _Plugin(NamedTuple):
-    name: str
-    distribution: str
-    version: str
-
-
 class Registry:
     """The drivers of the installed plugins; built on first use, thread-safe."""
 
@@ -152,11 +146,11 @@ def _discover(
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
-    owners: dict[object, _Plugin] = {}
+    owners: dict[object, PluginEntryPoint] = {}
     failures: list[DriverInfo] = []
     disabled = _disabled()
 
-    def fail(plugin: _Plugin, stage: str, exc: BaseException) -> None:
+    def fail(plugin: PluginEntryPoint, stage: str, exc: BaseException) -> None:
         log.debug("plugin %s failed to %s", plugin.name, stage, exc_info=exc)
         failures.append(
             DriverInfo(
@@ -174,7 +168,7 @@ def _discover(
     for module_name in _BUILTIN_PLUGINS:
         module = importlib.import_module(module_name)
         manager.register(module, name=module_name)
-        owners[module] = _Plugin(module_name, CORE_DISTRIBUTION, core_version)
+        owners[module] = PluginEntryPoint(module_name, module_name, CORE_DISTRIBUTION, core_version)
 
     found = (
         [_as_plugin_entry_point(e) for e in entry_points]
@@ -182,7 +176,7 @@ def _discover(
         else find_entry_points(ENTRY_POINT_GROUP)
     )
     for entry_point in found:
-        plugin = _Plugin(entry_point.name, entry_point.distribution, entry_point.version)
+        plugin = entry_point
         if {plugin.name.lower(), plugin.distribution.lower()} & disabled:
             log.debug("plugin %s disabled by %s", plugin.name, DISABLE_VARIABLE)
             continue
@@ -221,7 +215,7 @@ def _discover(
 class _Registrar:
     """The ``register`` callable one plugin's hook receives."""
 
-    def __init__(self, plugin: _Plugin) -> None:
+    def __init__(self, plugin: PluginEntryPoint) -> None:
         self.plugin = plugin
         self.added: list[DriverInfo] = []
 
