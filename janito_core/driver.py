@@ -1,23 +1,30 @@
 """``LLMDriver``: the base class every provider driver subclasses.
 
-The harness (``janito_core.harness``) owns the thread, the event order, retries, the tool loop
-and cancellation. A driver implements the provider-specific seam:
+The harness (``janito_core.harness`` and the modules it names) owns the event loop, the event
+order, retries, the tool loop and cancellation. A driver implements the provider-specific seam,
+in one of two kinds:
 
-- ``stream_request(request, context)``: send one request and yield neutral parts
-  (``janito_core.parts``) in the order the response holds them. It runs on the worker thread.
-  As soon as it holds something that can be aborted (an HTTP response, a socket), it registers
-  an abort callback with ``context.on_abort``: the harness calls it from another thread on
-  cancel, and it must make the blocked read fail at once (shut the socket down; do not close
-  it there). The generator's own ``finally``/``with`` closes the stream on the worker thread.
-- ``describe_error(exc)``: turn what the SDK raised into an ``ErrorInfo`` (message, status,
-  retryable, retry_after). The SDK's own retries must be off; the harness retries.
+- ``async def astream_request(request, context)`` (the 0.2 seam, used by every first-party
+  driver): send one request with the SDK's async client and yield neutral parts
+  (``janito_core.parts``) in the order the response holds them. A cancel arrives as the task's
+  cancellation (``CancelledError`` at an ``await``): let it through, and close the response in
+  ``finally``/``async with`` so the server sees the connection go.
+- ``stream_request(request, context)`` (the 0.1 seam, still supported unchanged): the same as a
+  blocking generator. The harness runs it on a worker thread of its own; on cancel it calls the
+  callbacks registered with ``context.on_abort`` from another thread, which must make the
+  blocked read fail at once (``janito_core.abort`` does that for ``httpx2``).
+
+Either way ``describe_error(exc)`` turns what the SDK raised into an ``ErrorInfo`` (message,
+status, retryable, retry_after). The SDK's own retries must be off; the harness retries. A
+response is complete once the driver yielded a ``FinishPart``; see ``end_marker``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -33,9 +40,13 @@ if TYPE_CHECKING:
     from janito_core.events import Event
     from janito_core.harness import EventStream, GenerationResult
 
-__all__ = ["DriverConfig", "LLMDriver", "ProviderRequest", "RequestContext"]
-
-_OPTION_TYPES = (str, int, float, bool, type(None), list, tuple, dict)
+__all__ = [
+    "DriverConfig",
+    "LLMDriver",
+    "ProviderRequest",
+    "RequestContext",
+    "is_async_driver",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +133,12 @@ class LLMDriver:
     default_model: ClassVar[str] = ""
     api_key_env: ClassVar[tuple[str, ...]] = ()
     requires_api_key: ClassVar[bool] = True
+    #: Whether a response must end with the provider's end marker (a ``FinishPart``) to count as
+    #: complete; a clean end of stream without one is then an error, retried when nothing was
+    #: delivered. ``None`` (the default) means yes for ``astream_request`` drivers and no for
+    #: ``stream_request`` ones, which 0.1 never asked for it. A provider with no end marker
+    #: sets ``False``.
+    end_marker: ClassVar[bool | None] = None
 
     def __init__(
         self,
@@ -136,6 +153,11 @@ class LLMDriver:
         max_retry_delay: float = 60.0,
         **options: Any,
     ) -> None:
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise DriverConfigError(
+                f"model must be a non-empty str (or left out for {self.default_model!r}); "
+                f"got {model!r}"
+            )
         if api_key is None:
             api_key = next((os.environ[v] for v in self.api_key_env if os.environ.get(v)), None)
         if self.requires_api_key and not api_key:
@@ -216,12 +238,13 @@ class LLMDriver:
         system_prompt: str | None = None,
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
+        observers: Iterable[Callable[[Event], object]] | None = None,
         **options: Any,
     ) -> GenerationResult:
         """Run a generation to its end and return its text, tool calls, usage and messages.
 
-        Raises ``GenerationError`` when it ends in error; a cancelled one returns with
-        ``status == "cancelled"``.
+        Raises ``GenerationError`` (a typed subclass: ``RateLimitError``, ...) when it ends in
+        error; a cancelled one returns with ``status == "cancelled"``.
         """
         stream = self.stream_generate(
             prompt,
@@ -229,6 +252,7 @@ class LLMDriver:
             system_prompt=system_prompt,
             tools=tools,
             cancel_event=cancel_event,
+            observers=observers,
             **options,
         )
         with stream:
@@ -295,9 +319,27 @@ class LLMDriver:
 
     # -- the seam ----------------------------------------------------------------------------
 
+    def astream_request(
+        self, request: ProviderRequest, context: RequestContext
+    ) -> AsyncIterator[Part]:
+        """Send one request and yield its response as neutral parts, in response order.
+
+        Implement it as an ``async def`` generator. A driver implements this or
+        ``stream_request``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement astream_request()")
+
     def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
-        """Send one request and yield its response as neutral parts, in response order."""
-        raise NotImplementedError(f"{type(self).__name__} must implement stream_request()")
+        """The blocking form of ``astream_request`` (the 0.1 seam), run on a worker thread."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement astream_request() or stream_request()"
+        )
+
+    def end_marker_required(self) -> bool:
+        """Whether a response without a ``FinishPart`` is incomplete (see ``end_marker``)."""
+        if self.end_marker is not None:
+            return self.end_marker
+        return is_async_driver(self)
 
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """What ``exc`` (raised by ``stream_request``) means; override for the SDK's errors."""
@@ -314,10 +356,41 @@ class LLMDriver:
         """Release what the driver holds (HTTP clients). The driver is unusable afterwards."""
 
 
+def is_async_driver(driver: LLMDriver) -> bool:
+    """True when ``driver`` implements the asynchronous seam, ``astream_request``."""
+    return type(driver).astream_request is not LLMDriver.astream_request
+
+
 def _check_options(options: Mapping[str, Any]) -> None:
     for key, value in options.items():
-        if not isinstance(value, _OPTION_TYPES):
+        problem = _json_problem(value)
+        if problem is not None:
             raise InvalidRequestError(
-                f"Option {key}={value!r} has type {type(value).__name__}; options must be "
-                "str, int, float, bool, None, list or dict"
+                f"Option {key}={value!r} cannot be sent: {problem}; options must be JSON-like "
+                "(str, int, float, bool, None, and lists or dicts of those)"
             )
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` cannot travel as JSON, or None."""
+    if depth > 32:
+        return "it nests too deeply"
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value!r} is not a finite number"
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            problem = _json_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"the key {key!r} is not a str"
+            problem = _json_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    return f"a {type(value).__name__} is not JSON"

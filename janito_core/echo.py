@@ -8,8 +8,9 @@ then reports the result, so the tool loop can be watched without a network. Opti
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
@@ -27,7 +28,9 @@ class EchoDriver(LLMDriver):
     default_model = "echo-1"
     requires_api_key = False
 
-    def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
+    async def astream_request(
+        self, request: ProviderRequest, context: RequestContext
+    ) -> AsyncIterator[Part]:
         delay = float(request.options.get("delay", 0.0) or 0.0)
         last = request.messages[-1]
         calls: list[ToolCallPart] = []
@@ -45,12 +48,12 @@ class EchoDriver(LLMDriver):
                 reply = "Let me use " + ", ".join(c.name for c in calls) + "."
         words = reply.split(" ")
         for index, word in enumerate(words):
-            if delay and context.wait(delay):
-                return
+            if delay:
+                await asyncio.sleep(delay)
             yield TextPart(word if index == 0 else " " + word)
         for call in calls:
-            if delay and context.wait(delay):
-                return
+            if delay:
+                await asyncio.sleep(delay)
             yield call
         prompt_words = sum(len(m.content.split()) for m in request.messages)
         yield UsagePart(

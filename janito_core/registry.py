@@ -65,18 +65,28 @@ class Registry:
         self._drivers: dict[str, DriverInfo] | None = None
         self._failures: list[DriverInfo] = []
         self._classes: dict[str, type[LLMDriver]] = {}
-        self._observers: list[Callable[[Event], object]] = []
+        self._observer: Callable[[Event], object] | None = None
 
     def _load(self) -> dict[str, DriverInfo]:
         with self._lock:
             if self._drivers is None:
-                self._drivers, self._failures, self._observers = _discover(self._entry_points)
+                self._drivers, self._failures, self._observer = _discover(self._entry_points)
             return self._drivers
 
-    def observers(self) -> list[Callable[[Event], object]]:
-        """The ``observe_event`` hooks of the installed plugins."""
+    def observer(self) -> Callable[[Event], object] | None:
+        """One callable that calls the plugins' ``observe_event`` hooks, or None if none has one.
+
+        The call goes through pluggy's own hook calling, so ``tryfirst``, ``trylast`` and
+        ``wrapper=True`` implementations behave as pluggy documents; each plain implementation
+        is guarded, so one plugin that raises never keeps the others from seeing the event.
+        """
         self._load()
-        return list(self._observers)
+        return self._observer
+
+    def observers(self) -> list[Callable[[Event], object]]:
+        """``[observer()]``, or ``[]``: the plugins' observers as a list."""
+        observer = self.observer()
+        return [] if observer is None else [observer]
 
     def infos(self) -> list[DriverInfo]:
         """Every driver, then every plugin that failed, sorted by name."""
@@ -139,7 +149,7 @@ def _disabled() -> set[str]:
 
 def _discover(
     entry_points: Iterable[Any] | None,
-) -> tuple[dict[str, DriverInfo], list[DriverInfo], list[Callable[[Event], object]]]:
+) -> tuple[dict[str, DriverInfo], list[DriverInfo], Callable[[Event], object] | None]:
     import pluggy
 
     from janito_core import hookspecs
@@ -208,8 +218,39 @@ def _discover(
                 fail(plugin, "register its drivers", taken)
                 continue
             drivers[info.name] = info
-    observers = [impl.function for impl in manager.hook.observe_event.get_hookimpls()]
-    return drivers, failures, observers
+    hook = manager.hook.observe_event
+    impls = hook.get_hookimpls()
+    if not impls:
+        return drivers, failures, None
+    for impl in impls:
+        if not (impl.wrapper or impl.hookwrapper):
+            # HookImpl.function is typed Final, but pluggy reads it at each call: swapping it
+            # is how a guard goes around one plugin's implementation and no other.
+            setattr(impl, "function", _guarded(impl.function, owners[impl.plugin].name))  # noqa: B010
+
+    def observe(event: Event) -> None:
+        hook(event=event)
+
+    return drivers, failures, observe
+
+
+def _guarded(function: Callable[..., object], plugin: str) -> Callable[..., object]:
+    """``function``, with what it raises logged instead of stopping the other plugins."""
+    failed = False
+
+    def guard(*args: object, **kwargs: object) -> object:
+        nonlocal failed
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            # Logged in full once per plugin, then quietly: an observer that fails for every
+            # event must not flood the log.
+            level = logging.DEBUG if failed else logging.ERROR
+            log.log(level, "observe_event of plugin %s failed", plugin, exc_info=True)
+            failed = True
+            return None
+
+    return guard
 
 
 class _Registrar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+import math
 import re
 import threading
 import types
@@ -43,6 +44,10 @@ def schema_problem(schema: Any) -> str | None:
     """Why ``schema`` cannot serve as a tool's parameters, or None when it can."""
     if not isinstance(schema, Mapping):
         return f"expected a JSON schema object (a dict), got {type(schema).__name__}"
+    try:
+        json.dumps(schema, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        return f"it cannot be sent as JSON ({exc})"
     if schema.get("type") != "object":
         return 'the top-level "type" must be "object"'
     properties = schema.get("properties", {})
@@ -112,6 +117,11 @@ class Tool:
                 schema["description"] = param_docs[param.name]
             if param.default is param.empty:
                 required.append(param.name)
+            elif isinstance(param.default, float) and not math.isfinite(param.default):
+                raise InvalidRequestError(
+                    f"Tool {name or function.__name__!r}: the default of {param.name!r} is "
+                    f"{param.default!r}, which JSON cannot carry"
+                )
             elif param.default is not None and _json_safe(param.default):
                 schema["default"] = param.default
             properties[param.name] = schema
@@ -141,14 +151,34 @@ class Tool:
                 return f"argument {key!r} should be {expected}, got {type(value).__name__}"
         return None
 
+    @property
+    def is_async(self) -> bool:
+        """True when the function is an ``async def``: the harness awaits it on its loop."""
+        return self.function is not None and inspect.iscoroutinefunction(self.function)
+
     def run(self, arguments: Mapping[str, Any], cancel_event: threading.Event) -> str:
         """Call the function with ``arguments`` and return its result as text."""
+        function = self._function()
+        return result_text(function(**self._kwargs(function, arguments, cancel_event)))
+
+    async def arun(self, arguments: Mapping[str, Any], cancel_event: threading.Event) -> str:
+        """Await the ``async def`` function with ``arguments``; its result as text."""
+        function = self._function()
+        return result_text(await function(**self._kwargs(function, arguments, cancel_event)))
+
+    def _function(self) -> Callable[..., Any]:
         if self.function is None:
             raise RuntimeError(f"tool {self.name!r} has no function")
+        return self.function
+
+    @staticmethod
+    def _kwargs(
+        function: Callable[..., Any], arguments: Mapping[str, Any], cancel_event: threading.Event
+    ) -> dict[str, Any]:
         kwargs = dict(arguments)
-        if _declares(self.function, CANCEL_PARAMETER):
+        if _declares(function, CANCEL_PARAMETER):
             kwargs[CANCEL_PARAMETER] = cancel_event
-        return result_text(self.function(**kwargs))
+        return kwargs
 
 
 def result_text(value: Any) -> str:
@@ -180,7 +210,7 @@ def _accepts_var_keyword(function: Callable[..., Any] | None) -> bool:
 
 def _json_safe(value: Any) -> bool:
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return False
     return True

@@ -16,7 +16,14 @@ from janito_core import GenerationError, InvalidRequestError, Tool
 from janito_core import events as ev
 from janito_core.echo import EchoDriver
 from janito_core.parts import FinishPart, TextPart, ToolCallPart, UsagePart
-from janito_core.testing import Delay, Fail, ScriptedDriver, Stall, validate_events
+from janito_core.testing import (
+    Delay,
+    Fail,
+    ScriptedDriver,
+    Stall,
+    SyncScriptedDriver,
+    validate_events,
+)
 from janito_core.testing.server import Reply, WireServer, sse
 from janito_core.testing.server import Stall as WireStall
 from janito_core.usage import Usage
@@ -250,7 +257,7 @@ def test_cancel_then_read_the_closing_events() -> None:
     assert finished(events).status == "cancelled"
 
 
-class WorkerFirstDriver(ScriptedDriver):
+class WorkerFirstDriver(SyncScriptedDriver):
     """Holds the canceller in its abort callback until the worker has ended the stream: the
     race a busy machine produces now and then, made certain."""
 

@@ -18,7 +18,14 @@ from janito_core.parts import (
     ToolCallPart,
     UsagePart,
 )
-from janito_core.testing import Delay, Fail, ScriptedDriver, Stall, validate_events
+from janito_core.testing import (
+    Delay,
+    Fail,
+    ScriptedDriver,
+    Stall,
+    SyncScriptedDriver,
+    validate_events,
+)
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
@@ -234,7 +241,7 @@ def test_retry_after_beyond_the_cap_is_not_waited_for() -> None:
 
 
 def test_a_driver_bug_still_ends_the_stream_properly() -> None:
-    class Broken(ScriptedDriver):
+    class Broken(SyncScriptedDriver):
         def stream_request(self, request, context):  # type: ignore[no-untyped-def]
             yield TextPart("x")
             yield "not a part"
@@ -432,7 +439,7 @@ def test_history_from_a_generation_continues_the_conversation() -> None:
 
 
 def test_a_failure_between_requests_still_ends_in_a_request_error() -> None:
-    class FailsOnSecondRound(ScriptedDriver):
+    class FailsOnSecondRound(SyncScriptedDriver):
         calls = 0
 
         def stream_request(self, request, context):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from janito_core.testing.helpers import (
     reasoning_of,
     text_of,
 )
-from janito_core.testing.scripted import Delay, Fail, ScriptedDriver, Stall
+from janito_core.testing.scripted import Delay, Fail, ScriptedDriver, Stall, SyncScriptedDriver
 from janito_core.testing.validator import EventOrderError, event_order_problem, validate_events
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "EventOrderError",
     "Fail",
     "ScriptedDriver",
+    "SyncScriptedDriver",
     "Stall",
     "client_threads",
     "closing_drivers",

@@ -1,0 +1,154 @@
+"""Blocking code on worker threads, bridged to the generation's event loop.
+
+Two things block: tool functions that are not ``async def``, and drivers that implement only the
+synchronous ``stream_request`` seam of 0.1. Each runs on a thread of its own for as long as it
+needs (a call, or a request), never on the loop. Every such thread is tracked on the generation,
+whose end waits for them (briefly: a tool that ignores its cancel_event is left to finish).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from janito_core.driver import RequestContext
+    from janito_core.generation import Generation
+
+__all__ = ["iterate_in_thread", "join_threads", "run_in_thread"]
+
+T = TypeVar("T")
+
+_numbers = itertools.count(1)
+# How long the end of a generation waits for its threads once they were told to stop.
+JOIN_ON_END = 1.0
+
+
+def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+def _post(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    value: Any = None,
+    error: BaseException | None = None,
+) -> None:
+    # A closed loop has nobody left waiting: the result is dropped.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_settle, future, value, error)
+
+
+def _start(gen: Generation, kind: str, target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target, name=f"janito-{kind}-{next(_numbers)}", daemon=True)
+    gen.threads.append(thread)
+    thread.start()
+    return thread
+
+
+async def run_in_thread(function: Callable[[], T], gen: Generation) -> T:
+    """Await ``function()`` run on a thread of its own; cancelling the await leaves it running."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def work() -> None:
+        try:
+            value = function()
+        except BaseException as exc:
+            _post(loop, future, error=exc)
+        else:
+            _post(loop, future, value)
+
+    _start(gen, "tool", work)
+    return await future
+
+
+_END = object()
+
+
+async def iterate_in_thread(
+    make: Callable[[], Iterator[T]], context: RequestContext, gen: Generation
+) -> AsyncIterator[T]:
+    """The items of a blocking iterator made and read on a worker thread, one per demand.
+
+    The thread reads the next item only when asked, as the 0.1 harness did, so a synchronous
+    driver's generator is paused while a tool runs. Closing this iterator aborts ``context``
+    (which breaks a blocked read) and closes the generator on its own thread.
+    """
+    loop = asyncio.get_running_loop()
+    demand = threading.Semaphore(0)
+    stop = False
+    waiting: list[asyncio.Future[Any]] = []
+    ended: asyncio.Future[None] = loop.create_future()
+    # Set once the iterator has nothing more to give: then there is nothing to abort (its
+    # connection may be back in the pool, serving another request).
+    drained = threading.Event()
+
+    def work() -> None:
+        iterator: Iterator[T] | None = None
+        try:
+            while True:
+                demand.acquire()
+                if stop:
+                    return
+                future = waiting.pop()
+                try:
+                    if iterator is None:
+                        iterator = make()
+                    item = next(iterator)
+                except StopIteration:
+                    drained.set()
+                    _post(loop, future, _END)
+                    return
+                except BaseException as exc:
+                    drained.set()
+                    _post(loop, future, error=exc)
+                    return
+                _post(loop, future, item)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+            _post(loop, ended)
+
+    _start(gen, "request", work)
+    try:
+        while True:
+            future: asyncio.Future[Any] = loop.create_future()
+            waiting.append(future)
+            demand.release()
+            item = await future
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop = True
+        demand.release()
+        if not ended.done():
+            if not drained.is_set():
+                context.abort()
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(ended), JOIN_ON_END)
+
+
+async def join_threads(gen: Generation, timeout: float = JOIN_ON_END) -> None:
+    """Wait (without blocking the loop) for the generation's threads to exit, up to ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pause = 0.0002
+    for thread in gen.threads:
+        while thread.is_alive():
+            if loop.time() >= deadline:
+                return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.02)
