@@ -1,14 +1,40 @@
 """The exceptions janito-core raises.
 
 JanitoError
- ├── DriverNotFoundError   no driver registered under that name
- ├── PluginLoadError       a plugin failed to import or register (original as __cause__)
- ├── DriverConfigError     a driver cannot be built: missing key, bad option
- ├── InvalidRequestError   a call was malformed (no prompt, bad tool schema); also a ValueError
- └── GenerationError       a generation ended with status "error" (raised by ``generate()``)
+ ├── DriverNotFoundError          no driver registered under that name
+ ├── PluginLoadError              a plugin failed to import or register (original as __cause__)
+ ├── DriverConfigError            a driver cannot be built: missing key, bad option
+ ├── InvalidRequestError          a call was malformed (no prompt, bad tool schema); a ValueError
+ └── GenerationError              a generation ended with status "error" (raised by generate())
+      ├── AuthenticationError     the key was refused (HTTP 401/403)
+      ├── RateLimitError          rate limited or out of quota (HTTP 429); carries retry_after
+      ├── BadRequestError         the provider rejected the request (HTTP 400/413/422)
+      │    └── ContextLengthError the conversation does not fit the model's context window
+      ├── ModelNotFoundError      the model or the endpoint does not exist (HTTP 404)
+      ├── ProviderOverloadedError the provider failed or is overloaded (HTTP 5xx, 529)
+      └── ContentFilterError      the provider blocked the prompt or the answer
+
+A ``GenerationError`` that is none of the subclasses is one no kind fits: a dropped connection,
+a timeout, a malformed stream.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentFilterError",
+    "ContextLengthError",
+    "DriverConfigError",
+    "DriverNotFoundError",
+    "GenerationError",
+    "InvalidRequestError",
+    "JanitoError",
+    "ModelNotFoundError",
+    "PluginLoadError",
+    "ProviderOverloadedError",
+    "RateLimitError",
+]
 
 
 class JanitoError(Exception):
@@ -42,7 +68,11 @@ class InvalidRequestError(JanitoError, ValueError):
 
 
 class GenerationError(JanitoError):
-    """A generation ended with an error; raised by the blocking ``generate()``."""
+    """A generation ended with an error; raised by the blocking ``generate()``.
+
+    ``status_code`` is the provider's HTTP status when there was one; ``retryable`` says
+    whether the same request may succeed later (the harness already retried it if so).
+    """
 
     def __init__(
         self, message: str, *, status_code: int | None = None, retryable: bool = False
@@ -50,3 +80,48 @@ class GenerationError(JanitoError):
         super().__init__(message)
         self.status_code = status_code
         self.retryable = retryable
+
+
+class AuthenticationError(GenerationError):
+    """The provider refused the API key, or the key may not use this model (401/403)."""
+
+
+class RateLimitError(GenerationError):
+    """Rate limited or out of quota (429).
+
+    ``retry_after`` is the wait in seconds the provider asked for, or None when it named none.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = 429,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, retryable=retryable)
+        self.retry_after = retry_after
+
+
+class BadRequestError(GenerationError):
+    """The provider rejected the request as sent (400/413/422); sending it again will not help.
+
+    Not to be confused with ``InvalidRequestError``, raised at the call before any request.
+    """
+
+
+class ContextLengthError(BadRequestError):
+    """The provider said the conversation does not fit the model's context window."""
+
+
+class ModelNotFoundError(GenerationError):
+    """The provider does not know the model, or the endpoint does not exist (404)."""
+
+
+class ProviderOverloadedError(GenerationError):
+    """The provider had a server error or is overloaded (5xx, 529)."""
+
+
+class ContentFilterError(GenerationError):
+    """The provider's safety system blocked the prompt or the answer."""
