@@ -1,14 +1,13 @@
-"""Real recorded Gemini responses (``cassettes/``) replayed through the driver.
+"""Real recorded Gemini responses (``shared/cassettes``) replayed through the driver.
 
 The server sends the recorded status, headers and body bytes; SSE bodies go out one recorded
-event per chunk (the bytes joined are exactly the recording). See ``cassettes/README.md``.
+event per chunk (the bytes joined are exactly the recording). See the shared folder's README.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,34 +17,13 @@ from gemini_wire import SEP, chunk, stream_reply, text
 from janito_core import Tool
 from janito_core import events as ev
 from janito_core.testing import events_of, finish, finished_event, text_of
-from janito_core.testing.server import Reply, Send
+from janito_core.testing.cassettes import RECORDED, Cassette, load_cassette
 from janito_core.usage import Usage
 
-CASSETTES = Path(__file__).parent / "cassettes"
 
-
-def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((CASSETTES / f"{name}.json").read_text("utf-8"))
-    return data
-
-
-def replay(cassette: dict[str, Any]) -> Reply:
-    """The recorded response as the server's reply."""
-    response = cassette["response"]
-    headers = dict(response["headers"]) or {"content-type": "text/event-stream"}
-    headers.pop("date", None)  # a stale Date is harmless, but says nothing about the wire
-    body: str = response["body"]
-    if response["status"] == 200 and body.startswith("data: "):
-        events = body.split(SEP)
-        assert events[-1] == "", "the recording ends with a complete event"
-        return Reply(headers=headers, steps=[Send(e + SEP) for e in events[:-1]])
-    return Reply(status=response["status"], headers=headers, body=body)
-
-
-def recorded_request(cassette: dict[str, Any]) -> dict[str, Any]:
-    request = cassette["request"]
-    body = request.get("body_json", request.get("body"))
-    return body if isinstance(body, dict) else json.loads(body)
+def load(name: str) -> Cassette:
+    """One recording of the shared set (the test skips when the shared folder is absent)."""
+    return load_cassette(name, RECORDED)
 
 
 def sent_body(request: Any) -> dict[str, Any]:
@@ -65,8 +43,8 @@ def same_bytes(sent: str, recorded: str) -> bool:
     return base64.urlsafe_b64decode(sent) == base64.b64decode(recorded)
 
 
-def model_of(cassette: dict[str, Any]) -> str:
-    return cassette["request"]["path"].split("/models/", 1)[1].split(":", 1)[0]
+def model_of(cassette: Cassette) -> str:
+    return cassette.request["path"].split("/models/", 1)[1].split(":", 1)[0]
 
 
 def weather(city: str) -> str:
@@ -81,7 +59,7 @@ def get_weather(location: str) -> str:
 
 def test_01_text_stream(server, make_driver):
     cassette = load("gemini_01_stream_text_sse")
-    server.enqueue(replay(cassette))
+    server.enqueue(cassette.reply())
     driver = make_driver(model=model_of(cassette))
     events = finish(
         driver.stream_generate(
@@ -101,14 +79,14 @@ def test_01_text_stream(server, make_driver):
     # usage is a running total: the last chunk's counts win over the earlier ones
     assert end.usage == Usage(input_tokens=13, output_tokens=8, total_tokens=21)
     (request,) = server.requests
-    assert request.target == cassette["request"]["path"]
+    assert request.target == cassette.request["path"]
     # what the driver sends is what the recorded client sent
-    assert request.json == recorded_request(cassette)
+    assert request.json == cassette.request_json()
 
 
 def test_02_text_then_call_with_thought_signature(server, make_driver):
     cassette = load("gemini_02_stream_text_then_function_call")
-    server.enqueue(replay(cassette), stream_reply(chunk([text("It is sunny.")], finish="STOP")))
+    server.enqueue(cassette.reply(), stream_reply(chunk([text("It is sunny.")], finish="STOP")))
     driver = make_driver(model=model_of(cassette))
     events = finish(
         driver.stream_generate(
@@ -133,7 +111,7 @@ def test_02_text_then_call_with_thought_signature(server, make_driver):
     assert finished.usage == Usage(
         input_tokens=83, output_tokens=199, total_tokens=282, reasoning_tokens=178
     )
-    recorded = json.loads(cassette["response"]["body_chunks"][1])
+    recorded = json.loads(cassette.data["response"]["body_chunks"][1])
     signature = recorded["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
     model_turn = server.requests[1].json["contents"][1]
     sent_signature = model_turn["parts"][1].pop("thoughtSignature")
@@ -155,7 +133,7 @@ def test_02_text_then_call_with_thought_signature(server, make_driver):
 
 def test_03_parallel_calls_in_separate_chunks(server, make_driver):
     cassette = load("gemini_03_stream_parallel_function_calls_split_chunks")
-    server.enqueue(replay(cassette), stream_reply(chunk([text("Mild in both.")], finish="STOP")))
+    server.enqueue(cassette.reply(), stream_reply(chunk([text("Mild in both.")], finish="STOP")))
     driver = make_driver(model=model_of(cassette))
     events = finish(
         driver.stream_generate(
@@ -179,7 +157,7 @@ def test_03_parallel_calls_in_separate_chunks(server, make_driver):
         input_tokens=71, output_tokens=126, total_tokens=197, reasoning_tokens=93
     )
     assert text_of(events) == "Mild in both."
-    recorded = recorded_request(cassette)
+    recorded = cassette.request_json()
     sent = server.requests[0].json
     assert sent["contents"] == recorded["contents"]
     # The recording used the OpenAPI-style "parameters"; the driver sends plain JSON Schema.
@@ -187,7 +165,7 @@ def test_03_parallel_calls_in_separate_chunks(server, make_driver):
     assert declaration["name"] == "get_weather"
     contents = server.requests[1].json["contents"]
     assert [p["functionResponse"]["id"] for p in contents[2]["parts"]] == ["dv8szvqe", "j80tal12"]
-    recorded_first = json.loads(cassette["response"]["body"].split(SEP)[0][len("data: ") :])
+    recorded_first = json.loads(cassette.body.split(SEP)[0][len("data: ") :])
     signature = recorded_first["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
     assert same_bytes(contents[1]["parts"][0]["thoughtSignature"], signature)
     assert "thoughtSignature" not in contents[1]["parts"][1]
@@ -202,10 +180,10 @@ def test_04_non_streamed_json_is_read_as_one_chunk(server, make_driver):
     recording's, which is expected.
     """
     cassette = load("gemini_04_nonstream_text_with_usage")
-    server.enqueue(replay(cassette))
+    server.enqueue(cassette.reply())
     driver = make_driver(model=model_of(cassette))
     events = finish(driver.stream_generate("What is 4200 + 42?"))
-    recorded = json.loads(cassette["response"]["body"])
+    recorded = json.loads(cassette.body)
     assert text_of(events) == recorded["candidates"][0]["content"]["parts"][0]["text"]
     assert len(events_of(events, ev.ContentPartFound)) == 1
     end = finished_event(events)
@@ -215,12 +193,12 @@ def test_04_non_streamed_json_is_read_as_one_chunk(server, make_driver):
     )
     (request,) = server.requests
     assert request.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
-    assert sent_body(request) == recorded_request(cassette)
+    assert sent_body(request) == cassette.request_json()
 
 
 def test_05_resource_exhausted_is_retryable(server, make_driver):
     cassette = load("gemini_05_error_429_resource_exhausted")
-    server.enqueue(replay(cassette))
+    server.enqueue(cassette.reply())
     driver = make_driver(model=model_of(cassette), max_retries=0)
     events = finish(driver.stream_generate("What do you see in this video?"))
     (error,) = events_of(events, ev.RequestError)
@@ -233,8 +211,8 @@ def test_05_resource_exhausted_is_retryable(server, make_driver):
 
 def test_05_then_success_is_retried(server, make_driver):
     server.enqueue(
-        replay(load("gemini_05_error_429_resource_exhausted")),
-        replay(load("gemini_01_stream_text_sse")),
+        load("gemini_05_error_429_resource_exhausted").reply(),
+        load("gemini_01_stream_text_sse").reply(),
     )
     events = finish(make_driver().stream_generate("hi"))
     (retry,) = events_of(events, ev.RequestRetry)
@@ -248,7 +226,7 @@ def test_06_bad_key_names_the_variable(server, monkeypatch, variable):
     from janito_driver_gemini.driver import GeminiDriver
 
     cassette = load("gemini_06_error_400_api_key_invalid_on_stream")
-    server.enqueue(replay(cassette))
+    server.enqueue(cassette.reply())
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
     monkeypatch.setenv(variable, "AIza-not-a-real-key")
@@ -264,5 +242,5 @@ def test_06_bad_key_names_the_variable(server, monkeypatch, variable):
     assert "API key not valid" in error.error
     assert "AIza-not-a-real-key" not in error.error
     assert len(server.requests) == 1
-    assert sent_body(server.requests[0]) == recorded_request(cassette)
+    assert sent_body(server.requests[0]) == cassette.request_json()
     assert finished_event(events).status == "error"

@@ -7,8 +7,6 @@ the driver's code, and a few are pinned literally so a misread recording cannot 
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,34 +14,22 @@ import pytest
 from janito_core import Tool
 from janito_core import events as ev
 from janito_core.testing import events_of, text_of
-from janito_core.testing.server import Reply, Send
-
-CASSETTES = Path(__file__).parent / "cassettes"
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((CASSETTES / f"{name}.json").read_text(encoding="utf-8"))
+from janito_core.testing.cassettes import RECORDED, Cassette, load_cassette
+from janito_core.testing.server import Reply
 
 
-def replay(recording: dict[str, Any]) -> Reply:
-    """The recorded status, headers and body; an SSE body goes out one event per chunk."""
-    response = recording["response"]
-    headers = dict(response["headers"])
-    body: str = response["body"]
-    if not headers.get("content-type", "").startswith("text/event-stream"):
-        return Reply(status=response["status"], headers=headers, body=body)
-    events = re.findall(r".*?\n\n", body, flags=re.DOTALL)
-    assert "".join(events) == body, "the recording is not made of whole SSE events"
-    return Reply(status=response["status"], headers=headers, steps=[Send(e) for e in events])
+def load(name: str) -> Cassette:
+    """One recording of the shared set (the test skips when the shared folder is absent)."""
+    return load_cassette(name, RECORDED)
 
 
-def payloads(recording: dict[str, Any]) -> list[dict[str, Any]]:
+def payloads(recording: Cassette) -> list[dict[str, Any]]:
     """The JSON chunks of a recorded SSE body, read without the driver."""
-    lines = [line[len("data: ") :] for line in recording["response"]["body"].split("\n")]
+    lines = [line[len("data: ") :] for line in recording.body.split("\n")]
     return [json.loads(data) for data in lines if data and data != "[DONE]"]
 
 
-def deltas(recording: dict[str, Any]) -> list[dict[str, Any]]:
+def deltas(recording: Cassette) -> list[dict[str, Any]]:
     return [c["choices"][0]["delta"] for c in payloads(recording) if c["choices"]]
 
 
@@ -54,7 +40,7 @@ def usage_event(events: list[ev.Event]) -> Any:
 
 def test_01_text_stream_with_usage(server, make_driver, run):
     recording = load("mistral_01_stream_text_with_usage")
-    server.enqueue(replay(recording))
+    server.enqueue(recording.reply())
     events = run(
         make_driver(model="mistral-tiny").stream_generate("Tell me a joke about OpenTelemetry")
     )
@@ -65,12 +51,12 @@ def test_01_text_stream_with_usage(server, make_driver, run):
     usage = usage_event(events)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (11, 80, 91)
     assert events[-1].finish_reason == "stop"
-    assert server.requests[0].path == recording["request"]["path"]
+    assert server.requests[0].path == recording.request["path"]
 
 
 def test_02_whole_tool_call(server, make_driver, run):
     recording = load("mistral_02_stream_tool_call")
-    server.enqueue(replay(recording))
+    server.enqueue(recording.reply())
     weather = Tool(
         name="get_weather",
         description="finds the weather for a given city",
@@ -99,7 +85,7 @@ def test_02_whole_tool_call(server, make_driver, run):
 
 def test_03_fragmented_tool_call_from_a_relayed_model(server, make_driver, run):
     recording = load("mistral_03_stream_incremental_tool_call_relay_model")
-    server.enqueue(replay(recording))
+    server.enqueue(recording.reply())
     search = Tool(
         name="webSearchTool",
         parameters={"type": "object", "properties": {"query": {"type": "string"}}},
@@ -124,11 +110,11 @@ def test_04_non_streamed_json_answer_is_read_whole(server, make_driver, run):
     # request (what a proxy that ignores "stream": true does). The SDK raises "Unexpected
     # response received"; the driver reads the completion from it and yields its parts.
     recording = load("mistral_04_nonstream_text_with_usage")
-    server.enqueue(replay(recording))
+    server.enqueue(recording.reply())
     events = run(
         make_driver(model="mistral-tiny").stream_generate("Tell me a joke about OpenTelemetry")
     )
-    message = json.loads(recording["response"]["body"])["choices"][0]["message"]
+    message = json.loads(recording.body)["choices"][0]["message"]
     assert text_of(events) == message["content"]
     assert len(events_of(events, ev.ContentPartFound)) == 1
     usage = usage_event(events)
@@ -140,7 +126,7 @@ def test_04_non_streamed_json_answer_is_read_whole(server, make_driver, run):
 def test_04_unreadable_json_answer_is_an_error(server, make_driver, run):
     # The same status and content type with a body that is no completion: a clear error.
     recording = load("mistral_04_nonstream_text_with_usage")
-    headers = recording["response"]["headers"]
+    headers = recording.headers
     server.enqueue(Reply(status=200, headers=headers, body='{"unexpected": true}'))
     events = run(make_driver().stream_generate("hi"))
     (error,) = events_of(events, ev.RequestError)
@@ -150,7 +136,7 @@ def test_04_unreadable_json_answer_is_an_error(server, make_driver, run):
 
 def test_05_thinking_chunks(server, make_driver, run):
     recording = load("mistral_05_stream_thinking_content_chunks")
-    server.enqueue(replay(recording))
+    server.enqueue(recording.reply())
     events = run(
         make_driver(model="magistral-medium-latest").stream_generate("How do I cross the street?")
     )
@@ -178,7 +164,7 @@ def test_05_thinking_chunks(server, make_driver, run):
 @pytest.mark.parametrize("max_retries", [0, 2])
 def test_06_rate_limited(server, make_driver, run, max_retries):
     recording = load("mistral_06_error_429_rate_limited_ISSUE_QUOTE")
-    server.set_default(replay(recording))
+    server.set_default(recording.reply())
     events = run(make_driver(max_retries=max_retries).stream_generate("hi"))
     assert len(server.requests) == max_retries + 1
     assert [r.status_code for r in events_of(events, ev.RequestRetry)] == [429] * max_retries

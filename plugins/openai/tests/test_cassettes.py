@@ -1,11 +1,9 @@
-"""Real recorded OpenAI responses (``cassettes/``) replayed byte for byte from the loopback
+"""Real recorded OpenAI responses (``shared/cassettes``) replayed byte for byte from the loopback
 server through the SDK and the driver: text, tool calls, usage and errors as recorded."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from janito_driver_openai.driver import OpenAIDriver
@@ -14,6 +12,7 @@ from janito_core import events as ev
 from janito_core.harness import EventStream
 from janito_core.messages import Message, ToolCall
 from janito_core.testing import events_of, finished_event, text_of
+from janito_core.testing.cassettes import RECORDED, load_cassette
 from janito_core.testing.server import Reply, WireServer
 from janito_core.tools import Tool
 from janito_core.usage import Usage
@@ -21,30 +20,17 @@ from janito_core.usage import Usage
 Run = Callable[[EventStream], list[ev.Event]]
 Make = Callable[..., OpenAIDriver]
 
-CASSETTES = Path(__file__).parent / "cassettes"
 CAPITAL_CALL_ID = "call_ZR5UUuTt3pf61kjwAJIYdVMj"
 QUESTION = "What is the capital of the UK? Use the tool, then answer."
 
 
-def load(name: str) -> dict[str, Any]:
-    """One cassette file."""
-    data: dict[str, Any] = json.loads((CASSETTES / f"{name}.json").read_text(encoding="utf-8"))
-    return data
-
-
 def replay(name: str) -> Reply:
-    """The recorded response: status, headers and body bytes."""
-    response = load(name)["response"]
-    return Reply(
-        status=response["status"],
-        headers=response["headers"],
-        body=response["body"].encode("utf-8"),
-    )
+    """The recorded response: status, headers and body bytes (skips without the shared set)."""
+    return load_cassette(name, RECORDED).reply()
 
 
 def recorded_body(name: str) -> dict[str, Any]:
-    request = load(name)["request"]
-    body = request.get("body_json", request["body"])
+    body = load_cassette(name, RECORDED).request_json()
     assert isinstance(body, dict)
     return body
 
