@@ -15,7 +15,8 @@ Each body is measured three ways: cut into 4 KiB pieces (a busy stream, several 
 one event per piece (tokens arriving as they are generated), and with CRLF line ends (Gemini's
 shape, which leaves ``iter_sse``'s LF-only fast path). The JSON lines rows do the same for
 ``janito_core.lines.iter_lines`` against ``response.iter_lines()``. Rows run round-robin, a run
-each in turn, and each reports the median of its runs in µs per event; nothing is parsed as JSON.
+each in turn, and each reports the median of its runs in CPU µs per event (process time: other
+processes on a busy machine blur it far less than wall time); nothing is parsed as JSON.
 
 Run: ``uv run python -m bench.readers [--events N] [--runs R]``.
 """
@@ -132,9 +133,9 @@ def measure(
     for _ in range(runs):
         for name, reader in readers.items():
             r = response(pieces)
-            start = time.perf_counter()
+            start = time.process_time()
             reader(r)
-            times[name].append((time.perf_counter() - start) / events * 1e6)
+            times[name].append((time.process_time() - start) / events * 1e6)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -176,7 +177,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    print(f"{args.events} events, median of {args.runs} round-robin runs, µs per event")
+    print(f"{args.events} events, median of {args.runs} round-robin runs, CPU µs per event")
     for label, result in rows(args.events, args.runs):
         print(f"\n{label}")
         base = next(iter(result.values()))

@@ -1,8 +1,9 @@
 """Newline-delimited JSON read from a response's raw bytes, for providers that stream JSON lines.
 
-Lines end at ``\\n`` only, with one ``\\r`` before it dropped: httpx's ``iter_lines()`` also ends
-them at U+2028, U+2029, U+0085 and four control characters, which providers send raw inside JSON
-strings, and decodes with the Content-Type's charset. Here the body is always UTF-8.
+Lines end at ``\n`` only, with one ``\r`` before it dropped: httpx's ``iter_lines()`` also ends
+them at a lone ``\r``, U+2028, U+2029, U+0085 and five control characters, which providers send
+raw inside JSON strings, and decodes with the Content-Type's charset. Here the body is always
+UTF-8. It also costs less: 0.8x the CPU of ``iter_lines()`` per line (``bench/readers.py``).
 """
 
 from __future__ import annotations
