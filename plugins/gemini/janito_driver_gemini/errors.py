@@ -1,4 +1,4 @@
-"""What a Google API error means for the harness: message, status, retry and when.
+"""What a Google API error means for the harness: message, status, kind, retry and when.
 
 Google puts the retry hint of a 429 in the error body (``details`` holding a
 ``google.rpc.RetryInfo`` with ``retryDelay: "12s"``); a ``Retry-After`` header may come too.
@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from janito_core.retry import ErrorInfo, parse_retry_after
+from janito_core.errors import AuthenticationError
+from janito_core.retry import RETRYABLE_STATUS, ErrorInfo, error_kind, parse_retry_after
 
 __all__ = ["describe_api_error", "error_fields", "retry_delay"]
 
@@ -20,6 +21,20 @@ _RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)s\s*$")
 _BAD_KEY_REASONS = {"API_KEY_INVALID", "API_KEY_NOT_FOUND", "API_KEY_EXPIRED"}
+# The HTTP status Google pairs with each status word, for errors that carry no usable code.
+_STATUS_WORD_CODES = {
+    "INVALID_ARGUMENT": 400,
+    "FAILED_PRECONDITION": 400,
+    "OUT_OF_RANGE": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ABORTED": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
 
 
 def error_fields(body: Any) -> Mapping[str, Any]:
@@ -68,7 +83,7 @@ def _bad_key(body: Any, message: str) -> bool:
 
 
 def describe_api_error(
-    code: int,
+    code: object,
     body: Any,
     headers: Mapping[str, str] | None,
     *,
@@ -76,7 +91,11 @@ def describe_api_error(
     model: str,
     api_key: str | None,
 ) -> ErrorInfo:
-    """An ``ErrorInfo`` for an HTTP error (or an in-stream error object) from Gemini."""
+    """An ``ErrorInfo`` for an HTTP error, or an ``{"error": ...}`` object inside the stream.
+
+    ``code`` is the HTTP status (or the error object's ``code``); without a usable one the
+    error's status word decides whether to retry.
+    """
     fields = error_fields(body)
     status = fields.get("status")
     message = fields.get("message")
@@ -84,6 +103,13 @@ def describe_api_error(
     detail = ": ".join(str(x) for x in (status, message) if x)
     if api_key:
         detail = detail.replace(api_key, "***")
+    if not isinstance(code, int) or isinstance(code, bool) or code < 400:
+        like = _STATUS_WORD_CODES.get(str(status))
+        return ErrorInfo(
+            message=f"Gemini reported an error: {detail or 'unknown error'}",
+            retryable=like in RETRYABLE_STATUS,
+            kind=error_kind(like),
+        )
     delays = [d for d in (parse_retry_after(headers), retry_delay(body)) if d is not None]
     retry_after = max(delays) if delays else None
     if code in (400, 401, 403) and _bad_key(body, message):
@@ -91,7 +117,7 @@ def describe_api_error(
             message=f"HTTP {code}: the API key was refused; check {key_variable} "
             f"or pass api_key= ({detail})",
             status_code=code,
-            retryable=False,
+            kind=AuthenticationError,
         )
     return ErrorInfo.from_status(
         code, detail, key_variable=key_variable, model=model, retry_after=retry_after

@@ -1,4 +1,5 @@
-"""Gemini's streamed ``GenerateContentResponse`` chunks (REST JSON) → neutral parts.
+"""Gemini's streamed response: the body's bytes → ``GenerateContentResponse`` chunks (REST JSON)
+→ neutral parts.
 
 Parts come out in exactly the order the chunks hold them: text, thoughts (``thought: true``)
 and function calls interleaved as sent. Each chunk's ``usageMetadata`` is a running total, so
@@ -12,9 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any
 
+from janito_core.errors import ContentFilterError
 from janito_core.parts import (
     FinishPart,
     MetadataPart,
@@ -25,10 +27,23 @@ from janito_core.parts import (
     UsagePart,
 )
 from janito_core.retry import ErrorInfo, ProviderError
+from janito_core.sse import aiter_sse
 from janito_core.usage import Usage
 from janito_driver_gemini.convert import PROVIDER_KEY, synthetic_call_id
 
-__all__ = ["SAFETY_FINISH_REASONS", "ResponseReader", "finish_reason", "usage_from"]
+__all__ = [
+    "MALFORMED",
+    "SAFETY_FINISH_REASONS",
+    "ResponseReader",
+    "chunks",
+    "finish_reason",
+    "usage_from",
+]
+
+_TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature"})
+MALFORMED = (
+    "Gemini sent a response that could not be read as JSON (a malformed stream); not retried"
+)
 
 # Finish reasons that mean Gemini withheld (part of) the answer.
 SAFETY_FINISH_REASONS = frozenset(
@@ -85,12 +100,47 @@ def finish_reason(gemini_reason: str, *, made_calls: bool) -> str:
     return gemini_reason.lower()
 
 
+async def chunks(body: AsyncIterable[bytes], media_type: str) -> AsyncIterator[Any]:
+    """The JSON values a response body holds, from its bytes: one per SSE event's data.
+
+    A server that answers the streaming call with one JSON document (``application/json``:
+    an object, or an array of them as Gemini sends without ``alt=sse``) gives its chunks
+    all at once. Text that is not JSON raises a ``ProviderError``, not retried; so does a
+    body of another type holding no event (a proxy's HTML page), which is no empty answer.
+    """
+    if media_type == "application/json" or media_type.endswith("+json"):
+        document = _loads(b"".join([piece async for piece in body]))
+        for value in document if isinstance(document, list) else [document]:
+            yield value
+        return
+    seen = False
+    async for event in aiter_sse(body):
+        seen = True
+        yield _loads(event.data)
+    if not seen and media_type not in ("text/event-stream", ""):
+        raise ProviderError(
+            ErrorInfo(
+                message=f"Gemini answered with {media_type}, not an event stream; check base_url"
+            )
+        )
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes
+        raise ProviderError(ErrorInfo(message=MALFORMED)) from None
+
+
 class ResponseReader:
-    """Reads one streamed response: ``feed`` each chunk, then ``finish``."""
+    """Reads one streamed response: ``feed`` each chunk until ``finished``, then ``finish``."""
 
     def __init__(self, request_id: str) -> None:
         self._request_id = request_id
         self._parts: list[dict[str, Any]] = []
+        # The text part still growing at the end of _parts, and its pieces, joined once.
+        self._open: dict[str, Any] | None = None
+        self._pieces: list[str] = []
         self._calls = 0
         self._delivered = False
         self._usage: Usage | None = None
@@ -99,30 +149,50 @@ class ResponseReader:
         self._response_id: str | None = None
         self._model_version: str | None = None
 
-    def feed(self, chunk: Mapping[str, Any]) -> list[Part]:
-        """The parts of one chunk, in order, then its usage."""
+    @property
+    def finished(self) -> bool:
+        """True once a chunk gave the finish reason: the answer is whole, read no further.
+
+        Gemini sends nothing after that chunk but the end of the body, so a connection cut
+        there loses nothing.
+        """
+        return self._finish is not None
+
+    def feed(self, chunk: Any) -> list[Part]:
+        """The parts of one chunk, in order, then its usage.
+
+        ``chunk`` is one ``GenerateContentResponse`` as parsed JSON; anything but an object
+        raises ``ProviderError`` (a malformed stream).
+        """
+        if not isinstance(chunk, dict):
+            raise ProviderError(ErrorInfo(message=MALFORMED))
         out: list[Part] = []
-        self._response_id = chunk.get("responseId") or self._response_id
-        self._model_version = chunk.get("modelVersion") or self._model_version
-        feedback = chunk.get("promptFeedback")
-        if isinstance(feedback, Mapping) and feedback.get("blockReason"):
-            self._block = (str(feedback["blockReason"]), feedback.get("blockReasonMessage"))
-        candidates = chunk.get("candidates")
-        candidate = candidates[0] if isinstance(candidates, list) and candidates else None
-        if isinstance(candidate, Mapping):
+        get = chunk.get
+        candidates = get("candidates")
+        if candidates and isinstance(candidates, list) and isinstance(candidates[0], dict):
+            candidate = candidates[0]
             content = candidate.get("content")
-            parts = content.get("parts") if isinstance(content, Mapping) else None
-            for part in parts if isinstance(parts, list) else ():
-                if isinstance(part, Mapping):
-                    out.extend(self._part(part))
-            if candidate.get("finishReason"):
-                self._finish = str(candidate["finishReason"])
-        metadata = chunk.get("usageMetadata")
-        if isinstance(metadata, Mapping):
+            parts = content.get("parts") if isinstance(content, dict) else None
+            if isinstance(parts, list):
+                for part in parts:
+                    if isinstance(part, dict):
+                        made = self._part(part)
+                        if made is not None:
+                            out.append(made)
+            reason = candidate.get("finishReason")
+            if reason:
+                self._finish = str(reason)
+        metadata = get("usageMetadata")
+        if isinstance(metadata, dict):
             usage = usage_from(metadata)
             if usage != self._usage:
                 self._usage = usage
                 out.append(UsagePart(usage))
+        self._response_id = get("responseId") or self._response_id
+        self._model_version = get("modelVersion") or self._model_version
+        feedback = get("promptFeedback")
+        if isinstance(feedback, dict) and feedback.get("blockReason"):
+            self._block = (str(feedback["blockReason"]), feedback.get("blockReasonMessage"))
         return out
 
     def finish(self) -> list[Part]:
@@ -134,7 +204,7 @@ class ResponseReader:
                 + (f": {detail}" if detail else "")
                 + "; rephrase the prompt or review the safety settings"
             )
-            raise ProviderError(ErrorInfo(message=message, retryable=False))
+            raise ProviderError(ErrorInfo(message=message, kind=ContentFilterError))
         if self._finish is None:
             raise ProviderError(
                 ErrorInfo(
@@ -148,7 +218,8 @@ class ResponseReader:
                 f"Gemini withheld the answer (finish reason: {self._finish}); "
                 "rephrase the prompt or review the safety settings"
             )
-            raise ProviderError(ErrorInfo(message=message, retryable=False))
+            raise ProviderError(ErrorInfo(message=message, kind=ContentFilterError))
+        self._close_text()
         data: dict[str, Any] = {"parts": self._parts, "finish_reason": self._finish}
         if self._response_id:
             data["response_id"] = self._response_id
@@ -159,21 +230,31 @@ class ResponseReader:
             FinishPart(finish_reason(self._finish, made_calls=self._calls > 0)),
         ]
 
-    def _part(self, wire_part: Mapping[str, Any]) -> list[Part]:
-        part: dict[str, Any] = json.loads(json.dumps(wire_part))  # ours to keep and join
-        if isinstance(part.get("thoughtSignature"), str):
-            part["thoughtSignature"] = _standard_base64(part["thoughtSignature"])
-        self._record(part)
+    def _part(self, wire_part: dict[str, Any]) -> Part | None:
+        text = wire_part.get("text")
+        if isinstance(text, str) and wire_part.keys() <= _TEXT_KEYS:
+            thought = bool(wire_part.get("thought"))
+            self._record_text(wire_part, text, thought)
+            if not text:
+                return None
+            self._delivered = True
+            return ReasoningPart(text) if thought else TextPart(text)
+        # Kept in the history: a copy, shallow since only its own keys change.
+        part = dict(wire_part)
+        signature = part.get("thoughtSignature")
+        if isinstance(signature, str):
+            part["thoughtSignature"] = _standard_base64(signature)
+        self._close_text()
+        self._parts.append(part)
         function_call = part.get("functionCall")
-        if isinstance(function_call, Mapping):
-            return [self._call(function_call, part.get("thoughtSignature"))]
-        text = part.get("text")
+        if isinstance(function_call, dict):
+            return self._call(function_call, part.get("thoughtSignature"))
         if isinstance(text, str) and text:
             self._delivered = True
-            return [ReasoningPart(text) if part.get("thought") else TextPart(text)]
-        return []
+            return ReasoningPart(text) if part.get("thought") else TextPart(text)
+        return None
 
-    def _call(self, function_call: Mapping[str, Any], signature: Any) -> ToolCallPart:
+    def _call(self, function_call: dict[str, Any], signature: Any) -> ToolCallPart:
         position = self._calls
         self._calls += 1
         self._delivered = True
@@ -185,34 +266,45 @@ class ResponseReader:
         return ToolCallPart(
             id=given or synthetic_call_id(self._request_id, position),
             name=str(function_call.get("name") or ""),
-            arguments=json.loads(json.dumps(args)) if isinstance(args, Mapping) else {},
+            # Its own copy: the history keeps the recorded part's.
+            arguments=json.loads(json.dumps(args)) if isinstance(args, dict) else {},
             provider_data={PROVIDER_KEY: data},
         )
 
-    def _record(self, part: dict[str, Any]) -> None:
-        """Keep ``part`` for the history, joining streamed text pieces back together.
+    def _record_text(self, wire_part: dict[str, Any], text: str, thought: bool) -> None:
+        """Keep a text part for the history, joining streamed pieces back together.
 
         Neighbouring text parts of the same kind (answer or thought) are joined, as the
         non-streamed response would hold them; a thought signature stays on the joined part.
         """
-        text = part.get("text")
-        is_text = isinstance(text, str) and set(part) <= {"text", "thought", "thoughtSignature"}
-        if is_text:
-            last = self._parts[-1] if self._parts else None
-            if (
-                last is not None
-                and isinstance(last.get("text"), str)
-                and set(last) <= {"text", "thought", "thoughtSignature"}
-                and bool(last.get("thought")) == bool(part.get("thought"))
-                and not ("thoughtSignature" in last and "thoughtSignature" in part)
-            ):
-                last["text"] += text
-                if "thoughtSignature" in part:
-                    last["thoughtSignature"] = part["thoughtSignature"]
-                return
-            if not text and "thoughtSignature" not in part:
-                return
+        signature = wire_part.get("thoughtSignature")
+        if isinstance(signature, str):
+            signature = _standard_base64(signature)
+        last = self._open
+        if (
+            last is not None
+            and bool(last.get("thought")) == thought
+            and not ("thoughtSignature" in last and "thoughtSignature" in wire_part)
+        ):
+            self._pieces.append(text)
+            if "thoughtSignature" in wire_part:
+                last["thoughtSignature"] = signature
+            return
+        if not text and "thoughtSignature" not in wire_part:
+            return
+        self._close_text()
+        part = dict(wire_part)
+        if "thoughtSignature" in part:
+            part["thoughtSignature"] = signature
         self._parts.append(part)
+        self._open = part
+        self._pieces = [text]
+
+    def _close_text(self) -> None:
+        if self._open is not None:
+            self._open["text"] = "".join(self._pieces)
+            self._open = None
+            self._pieces = []
 
 
 def _standard_base64(text: str) -> str:
