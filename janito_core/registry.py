@@ -18,6 +18,8 @@ from janito_core.entrypoints import PluginEntryPoint, find_entry_points
 from janito_core.errors import DriverNotFoundError, PluginLoadError
 
 if TYPE_CHECKING:
+    import pluggy
+
     from janito_core.driver import LLMDriver
     from janito_core.events import Event
 
@@ -66,11 +68,13 @@ class Registry:
         self._failures: list[DriverInfo] = []
         self._classes: dict[str, type[LLMDriver]] = {}
         self._observer: Callable[[Event], object] | None = None
+        self._manager: pluggy.PluginManager | None = None
 
     def _load(self) -> dict[str, DriverInfo]:
         with self._lock:
             if self._drivers is None:
-                self._drivers, self._failures, self._observer = _discover(self._entry_points)
+                found = _discover(self._entry_points)
+                self._drivers, self._failures, self._observer, self._manager = found
             return self._drivers
 
     def observer(self) -> Callable[[Event], object] | None:
@@ -82,6 +86,13 @@ class Registry:
         """
         self._load()
         return self._observer
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The pluggy ``PluginManager`` holding the loaded plugins, for introspection."""
+        self._load()
+        assert self._manager is not None
+        return self._manager
 
     def observers(self) -> list[Callable[[Event], object]]:
         """``[observer()]``, or ``[]``: the plugins' observers as a list."""
@@ -149,7 +160,12 @@ def _disabled() -> set[str]:
 
 def _discover(
     entry_points: Iterable[Any] | None,
-) -> tuple[dict[str, DriverInfo], list[DriverInfo], Callable[[Event], object] | None]:
+) -> tuple[
+    dict[str, DriverInfo],
+    list[DriverInfo],
+    Callable[[Event], object] | None,
+    pluggy.PluginManager,
+]:
     import pluggy
 
     from janito_core import hookspecs
@@ -221,7 +237,7 @@ def _discover(
     hook = manager.hook.observe_event
     impls = hook.get_hookimpls()
     if not impls:
-        return drivers, failures, None
+        return drivers, failures, None, manager
     for impl in impls:
         if not (impl.wrapper or impl.hookwrapper):
             # HookImpl.function is typed Final, but pluggy reads it at each call: swapping it
@@ -231,7 +247,7 @@ def _discover(
     def observe(event: Event) -> None:
         hook(event=event)
 
-    return drivers, failures, observe
+    return drivers, failures, observe, manager
 
 
 def _guarded(function: Callable[..., object], plugin: str) -> Callable[..., object]:

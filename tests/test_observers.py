@@ -155,3 +155,97 @@ def test_a_disabled_plugin_observes_nothing(
     monkeypatch.setattr(registry, "_default", Registry([entry_point]))
     ScriptedDriver([[TextPart("a")]]).stream_generate("hi").result()
     assert watcher_plugin == []
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, **modules: types.ModuleType) -> None:
+    entry_points = []
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        entry_points.append(
+            metadata.EntryPoint(name=name, value=module.__name__, group="janito.plugins")
+        )
+    monkeypatch.setattr(registry, "_default", Registry(entry_points))
+
+
+def _plugin(name: str, **hooks: object) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for attribute, function in hooks.items():
+        setattr(module, attribute, function)
+    return module
+
+
+def test_plugin_observers_follow_pluggy_s_order_and_wrappers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    @hookimpl(trylast=True)
+    def last(event: ev.Event) -> None:
+        calls.append("last")
+
+    @hookimpl(tryfirst=True)
+    def first(event: ev.Event) -> None:
+        calls.append("first")
+
+    @hookimpl(wrapper=True)
+    def around(event: ev.Event) -> Iterator[None]:
+        calls.append("before")
+        yield
+        calls.append("after")
+
+    _install(
+        monkeypatch,
+        a=_plugin("janito_test_last", observe_event=last),
+        b=_plugin("janito_test_first", observe_event=first),
+        c=_plugin("janito_test_around", observe_event=around),
+    )
+    try:
+        ScriptedDriver([[]]).generate("hi")
+    finally:
+        registry.reload_plugins()
+    # One event's worth: the wrapper around both, tryfirst before trylast, for every event.
+    assert calls[:4] == ["before", "first", "last", "after"]
+    assert len(calls) % 4 == 0 and len(calls) >= 16
+
+
+def test_a_failing_plugin_observer_does_not_stop_the_others(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[ev.Event] = []
+
+    @hookimpl(tryfirst=True)
+    def broken(event: ev.Event) -> None:
+        raise RuntimeError("observer bug")
+
+    @hookimpl
+    def good(event: ev.Event) -> None:
+        seen.append(event)
+
+    _install(
+        monkeypatch,
+        a=_plugin("janito_test_broken_observer", observe_event=broken),
+        b=_plugin("janito_test_good_observer", observe_event=good),
+    )
+    try:
+        result = ScriptedDriver([[TextPart("a")]]).generate("hi")
+    finally:
+        registry.reload_plugins()
+    assert seen == list(result.events)
+    assert result.status == "completed"
+    failures = [r for r in caplog.records if "observe_event of plugin" in r.getMessage()]
+    assert failures and failures[0].levelname == "ERROR"
+    assert all(r.levelname == "DEBUG" for r in failures[1:])
+
+
+def test_an_observer_raising_system_exit_still_lets_the_stream_close() -> None:
+    def exits(event: ev.Event) -> None:
+        if isinstance(event, ev.ContentPartFound):
+            sys.exit(3)
+
+    stream = ScriptedDriver([[TextPart("a"), TextPart("b")]]).stream_generate(
+        "hi", observers=[exits]
+    )
+    events = list(stream)
+    assert stream.join(5)
+    validate_events(events)
+    assert isinstance(events[-1], ev.GenerationFinished) and events[-1].status == "completed"
