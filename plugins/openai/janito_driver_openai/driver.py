@@ -1,38 +1,45 @@
 """``OpenAIDriver``: OpenAI's Chat Completions (default) or Responses API, streamed, through the
-official ``openai`` SDK; also any OpenAI-compatible server reached through ``base_url``.
+official ``openai`` SDK's async client; also any OpenAI-compatible server reached through
+``base_url``.
 
-The only module of the package that imports the SDK.
+The only module of the package that imports the SDK. The SDK builds and sends the request and
+raises its HTTP errors; the response body is read raw (``janito_core.sse``), since the SDK's
+typed object per chunk costs far more than the chunk itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
-import json
-import threading
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, cast
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import httpx2
 import openai
-from openai.resources.chat.completions import Completions
-from openai.resources.responses import Responses
 
-from janito_core.abort import abortable_transport, watch_reads
+from janito_core.chat_completions import ChatCompletionsReader, error_detail
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.parts import Part
+from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
-from janito_core.sse import iter_events
-from janito_driver_openai.chat import ChatReader
+from janito_core.sse import aiter_sse
+from janito_core.transport import describe_transport_error
 from janito_driver_openai.convert import RESERVED_OPTIONS, chat_arguments, responses_arguments
-from janito_driver_openai.errors import KEY_VARIABLE, error_detail, redact, stream_error_info
-from janito_driver_openai.responses import ResponsesReader
+
+if TYPE_CHECKING:
+    from janito_driver_openai.responses import ResponsesReader
 
 __all__ = ["OpenAIDriver"]
 
 APIS = ("chat", "responses")
+KEY_VARIABLE = "OPENAI_API_KEY"
+# After [DONE], how long the rest of the body (normally just the end of the chunked framing)
+# may take to arrive: read to its end, the connection goes back to the pool for the next round.
+_DRAIN_SECONDS = 0.1
 
 
 class OpenAIDriver(LLMDriver):
@@ -53,9 +60,7 @@ class OpenAIDriver(LLMDriver):
             raise DriverConfigError(f"api must be one of {', '.join(APIS)}; got {api!r}")
         super().__init__(**config)
         self.api = api
-        self._client: openai.OpenAI | None = None
-        self._client_lock = threading.Lock()
-        self._closed = False
+        self._clients = ClientHolder(self._new_client)
 
     def __repr__(self) -> str:
         return (
@@ -75,59 +80,69 @@ class OpenAIDriver(LLMDriver):
                 "from the driver's configuration"
             )
 
-    def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
+    async def astream_request(
+        self, request: ProviderRequest, context: RequestContext
+    ) -> AsyncIterator[Part]:
         """Send one streaming request and yield its parts in response order."""
-        client = self._openai_client()
-        reader: ChatReader | ResponsesReader
-        # Everything that can block on the network, from connecting to the last read, happens
-        # inside watch_reads: the harness's abort then shuts down the socket being read.
-        with watch_reads(context):
+        where = self._where()
+        reader: ChatCompletionsReader | ResponsesReader
+        async with self._clients.use() as client:
             if self.api == "responses":
-                reader = ResponsesReader(model=request.model)
+                # Imported here: the module and the SDK's Responses types cost ~55 ms to load.
+                from janito_driver_openai.responses import ResponsesReader
+
+                reader = ResponsesReader(
+                    provider=where, model=request.model, key_variable=KEY_VARIABLE
+                )
                 arguments = responses_arguments(request, accepted=_accepted("responses"))
-                stream = cast("openai.Stream[Any]", client.responses.create(**arguments))
+                stream = await client.responses.create(**arguments)
             else:
-                reader = ChatReader(model=request.model)
+                reader = ChatCompletionsReader(
+                    provider=where, model=request.model, key_variable=KEY_VARIABLE
+                )
                 arguments = chat_arguments(
                     request,
                     accepted=_accepted("chat"),
                     openai_endpoint=client.base_url.host == "api.openai.com",
                 )
-                stream = cast("openai.Stream[Any]", client.chat.completions.create(**arguments))
-            # Closed here, on the worker thread, however the generator ends.
-            with stream:
-                if _is_whole_json(stream.response):
-                    yield from reader.whole(_read_json(stream.response))
+                stream = await client.chat.completions.create(**arguments)
+            # Closed however the generator ends, a cancel included: the server sees it go.
+            async with stream:
+                response: httpx2.Response = stream.response
+                media = _media_type(response)
+                if media == "application/json" or media.endswith("+json"):
+                    # A server that ignored "stream": one whole JSON document.
+                    for part in reader.whole(_json_object(await response.aread(), where)):
+                        yield part
                     return
                 seen = False
-                # The events are read raw: the SDK's typed chunk objects cost ~180 µs each, the
-                # readers work on plain dicts, and the SDK still sends the request and raises
-                # its errors. Its rules are kept: [DONE] ends the stream, data must be JSON.
-                for sse in iter_events(_lines(stream.response)):
-                    if sse.data.startswith("[DONE]"):
-                        break
+                events = aiter_sse(response.aiter_bytes())
+                async for event in events:
                     seen = True
-                    yield from reader.feed(json.loads(sse.data))
-                media = _media_type(stream.response)
+                    for part in reader.data(event.data):
+                        yield part
+                    if reader.done:
+                        break
                 if not seen and media != "text/event-stream":
                     # e.g. a proxy's HTML page with status 200: not an empty answer.
                     raise ProviderError(
                         ErrorInfo(
-                            message=f"{self._where()} answered with {media or 'no content type'}"
-                            ", not an event stream; check base_url"
+                            message=f"{where} answered with {media or 'no content type'}, "
+                            "not an event stream; check base_url"
                         )
                     )
-                yield from reader.end()
+                for part in reader.end():
+                    yield part
+                if reader.done:
+                    await _drain(events)
 
     def describe_error(self, exc: BaseException) -> ErrorInfo:
-        """What an SDK exception means: HTTP status, retryability, Retry-After, a clear text."""
-        key = self.config.api_key
+        """What an SDK or transport exception means: HTTP status, retryability, Retry-After."""
         if isinstance(exc, openai.APIStatusError):
             headers = exc.response.headers
-            detail = error_detail(exc.body) or exc.message
             info = ErrorInfo.from_status(
                 exc.status_code,
-                redact(detail, key),
+                error_detail(exc.body) or exc.message,
                 key_variable=KEY_VARIABLE,
                 model=self.config.model,
                 retry_after=parse_retry_after(headers),
@@ -137,110 +152,95 @@ class OpenAIDriver(LLMDriver):
             if should_retry in ("true", "false"):
                 info = attrs.evolve(info, retryable=should_retry == "true")
             return info
+        transport = describe_transport_error(exc, where=self._where(), timeout=self.config.timeout)
+        if transport is not None:
+            return transport
         if isinstance(exc, openai.APITimeoutError):
-            limit = f" within {self.config.timeout:g} s" if self.config.timeout else ""
-            return ErrorInfo(
-                message=f"{self._where()} sent nothing{limit}: the request timed out",
-                retryable=True,
-            )
+            return ErrorInfo(message=f"{self._where()} timed out", retryable=True)
         if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc.__context__
-            reason = f": {cause}" if cause is not None and str(cause) else ""
-            return ErrorInfo(
-                message=redact(
-                    f"could not reach {self._where()}, or the connection dropped{reason}", key
-                ),
-                retryable=True,
-            )
-        if isinstance(exc, openai.APIError):
-            # An {"error": ...} object inside the stream.
-            body = exc.body if exc.body is not None else {"message": exc.message}
-            info = stream_error_info(body, model=self.config.model)
-            return attrs.evolve(info, message=redact(info.message, key))
-        if isinstance(exc, json.JSONDecodeError):
-            return ErrorInfo(
-                message=(
-                    f"{self._where()} sent a malformed stream event (not JSON: {exc.msg}); "
-                    "the server or a proxy in between is not speaking the OpenAI protocol"
-                ),
-                retryable=False,
-            )
+            return ErrorInfo(message=f"could not reach {self._where()}", retryable=True)
         if isinstance(exc, openai.OpenAIError):
-            return ErrorInfo(message=redact(f"{type(exc).__name__}: {exc}", key))
+            return ErrorInfo(message=f"{type(exc).__name__}: {exc}")
         return super().describe_error(exc)
 
     def close(self) -> None:
-        """Close the HTTP client; the driver cannot send requests afterwards."""
-        with self._client_lock:
-            self._closed = True
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        """Close the HTTP client, ending requests in flight; the driver is unusable afterwards."""
+        self._clients.close()
 
     # -- the client ------------------------------------------------------------------------
 
-    def _openai_client(self) -> openai.OpenAI:
-        with self._client_lock:
-            if self._closed:
-                raise ProviderError(ErrorInfo(message="the openai driver was closed"))
-            if self._client is None:
-                timeout = (
-                    httpx2.Timeout(self.config.timeout)
-                    if self.config.timeout is not None
-                    else openai.DEFAULT_TIMEOUT
-                )
-                http_client = httpx2.Client(
-                    transport=abortable_transport(limits=openai.DEFAULT_CONNECTION_LIMITS),
-                    timeout=timeout,
-                    follow_redirects=True,
-                )
-                self._client = openai.OpenAI(
-                    api_key=self.config.api_key,
-                    base_url=self.config.base_url,
-                    timeout=timeout,
-                    max_retries=0,  # the harness retries, announcing each retry
-                    http_client=http_client,
-                )
-            return self._client
+    def _new_client(self) -> openai.AsyncOpenAI:
+        timeout = (
+            httpx2.Timeout(self.config.timeout)
+            if self.config.timeout is not None
+            else openai.DEFAULT_TIMEOUT
+        )
+        http_client = httpx2.AsyncClient(
+            limits=openai.DEFAULT_CONNECTION_LIMITS, timeout=timeout, follow_redirects=True
+        )
+        return openai.AsyncOpenAI(
+            api_key=self.config.api_key,
+            base_url=self.config.base_url,
+            timeout=timeout,
+            max_retries=0,  # the core retries, announcing each retry
+            http_client=http_client,
+        )
 
     def _where(self) -> str:
-        client = self._client
-        if client is not None:
-            return f"the server at {client.base_url}"
-        return f"the server at {self.config.base_url}" if self.config.base_url else "OpenAI"
+        url = redact_url(self.config.base_url, self.config.api_key)
+        return f"the server at {url}" if url else "OpenAI"
 
 
 @functools.cache
 def _accepted(api: str) -> frozenset[str]:
     """The keyword names the SDK's ``create`` takes for ``api``."""
-    create = Responses.create if api == "responses" else Completions.create
+    if api == "responses":
+        from openai.resources.responses import AsyncResponses
+
+        create: Any = AsyncResponses.create
+    else:
+        from openai.resources.chat.completions import AsyncCompletions
+
+        create = AsyncCompletions.create
     return frozenset(inspect.signature(create).parameters) - {"self"}
-
-
-def _lines(response: httpx2.Response) -> Iterator[str]:
-    """The body's lines, with transport failures raised as the SDK raises them mid-stream."""
-    try:
-        yield from response.iter_lines()
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=response.request) from exc
-    except httpx2.TransportError as exc:
-        raise openai.APIConnectionError(request=response.request) from exc
 
 
 def _media_type(response: httpx2.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-def _is_whole_json(response: httpx2.Response) -> bool:
-    """True when a server answered a streaming request with one JSON document."""
-    media = _media_type(response)
-    return media == "application/json" or media.endswith("+json")
+def _json_object(body: bytes, where: str) -> Mapping[str, Any]:
+    from janito_core.chat_completions import json_event
+
+    return json_event(body.decode("utf-8", "replace"), provider=where)
 
 
-def _read_json(response: httpx2.Response) -> Mapping[str, Any]:
-    value = json.loads(response.read())
-    if not isinstance(value, Mapping):
-        raise ProviderError(
-            ErrorInfo(message=f"the server answered with a JSON {type(value).__name__}")
-        )
-    return value
+async def _drain(events: AsyncIterator[object]) -> None:
+    """Read what follows ``[DONE]`` for a moment, so the connection can be reused."""
+    # Whatever goes wrong here, the answer is complete: the connection is then closed, not
+    # reused. A cancel still propagates (CancelledError is not an Exception).
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_exhaust(events), _DRAIN_SECONDS)
+
+
+async def _exhaust(events: AsyncIterator[object]) -> None:
+    async for _ in events:
+        pass
+
+
+class ClientHolder:  # provisional: janito_core.clients replaces it
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._client: Any = None
+        self._closed = False
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[Any]:
+        if self._closed:
+            raise ProviderError(ErrorInfo(message="the openai driver was closed"))
+        if self._client is None:
+            self._client = self._factory()
+        yield self._client
+
+    def close(self) -> None:
+        self._closed = True

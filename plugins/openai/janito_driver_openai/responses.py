@@ -3,7 +3,9 @@
 Text comes from ``response.output_text.delta``, reasoning summaries (and raw reasoning text,
 where a server streams it) become reasoning parts, a function call is yielded whole when its
 output item is done, and usage and the finish reason come from the terminal event. Reasoning
-output items are kept (``MetadataPart``) so the next tool round can send them back.
+output items are kept (``MetadataPart``) so the next tool round can send them back. The stream
+has no ``[DONE]``: a ``response.completed`` or ``response.incomplete`` event is its end, and
+without one the response is incomplete (``end`` then yields no ``FinishPart``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from typing import Any
 
 import attrs
 
+from janito_core.chat_completions import (
+    describe_stream_error,
+    error_detail,
+    json_event,
+    malformed,
+    neutral_finish,
+)
 from janito_core.parts import (
     FinishPart,
     MetadataPart,
@@ -24,9 +33,7 @@ from janito_core.parts import (
 )
 from janito_core.retry import ProviderError
 from janito_core.usage import Usage
-from janito_driver_openai.chat import neutral_finish
 from janito_driver_openai.convert import PROVIDER_KEY
-from janito_driver_openai.errors import stream_error_info
 
 __all__ = ["ResponsesReader", "responses_usage"]
 
@@ -71,16 +78,31 @@ class _OpenCall:
 
 
 class ResponsesReader:
-    """Reads one streamed response: ``feed`` each event, then ``end``."""
+    """Reads one response: ``data`` (or ``feed``) each event until ``done``, then ``end``; or
+    ``whole`` for a non-streamed one. ``provider`` names the server in error messages."""
 
-    def __init__(self, *, model: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        provider: str = "the server",
+        model: str | None = None,
+        key_variable: str | None = None,
+    ) -> None:
+        self.provider = provider
         self._model = model
+        self._key_variable = key_variable
+        self.done = False
+        """The terminal event was read: nothing more belongs to the response."""
         self._open: dict[str, _OpenCall] = {}
         self._reasoning_items: list[dict[str, Any]] = []
         self._any_call = False
         self._usage: Usage | None = None
         self._finish: str | None = None
         self._summary_part: tuple[object, object] | None = None
+
+    def data(self, data: str) -> list[Part]:
+        """The parts one SSE event's data completes."""
+        return self.feed(json_event(data, provider=self.provider))
 
     def feed(self, event: Mapping[str, Any]) -> list[Part]:
         """The parts one event completes; raises ``ProviderError`` on an error event."""
@@ -117,14 +139,18 @@ class ResponsesReader:
         elif kind == "response.failed":
             response = event.get("response")
             error = _get(response, "error") or {"message": "the response failed"}
-            raise ProviderError(stream_error_info(error, model=self._model))
+            raise self._error(error)
         elif kind == "error":
-            error = event.get("error") if isinstance(event.get("error"), Mapping) else event
-            raise ProviderError(stream_error_info(error, model=self._model))
+            raise self._error(
+                event.get("error") if isinstance(event.get("error"), Mapping) else event
+            )
         return []
 
     def end(self) -> list[Part]:
-        """What is left once the stream ended: unfinished calls, kept items, usage, finish."""
+        """What is left once the stream ended: unfinished calls, kept items, usage and, if the
+        terminal event came, the finish. Without it, open calls (maybe cut short) are dropped."""
+        if not self.done:
+            self._open.clear()
         parts: list[Part] = [call.part() for call in self._open.values()]
         if self._open and self._finish == "stop":
             self._finish = "tool_calls"
@@ -140,9 +166,12 @@ class ResponsesReader:
     def whole(self, response: Mapping[str, Any]) -> list[Part]:
         """The parts of a non-streamed ``response`` object (a server that ignored stream)."""
         if isinstance(response.get("error"), Mapping):
-            raise ProviderError(stream_error_info(response["error"], model=self._model))
+            raise self._error(response["error"])
+        if not isinstance(response.get("output"), list):
+            detail = error_detail(response)
+            raise malformed(self.provider, f"a JSON answer that is not a response: {detail}")
         parts: list[Part] = []
-        for index, item in enumerate(response.get("output") or ()):
+        for index, item in enumerate(response["output"]):
             if not isinstance(item, Mapping):
                 continue
             if item.get("type") == "message":
@@ -151,10 +180,17 @@ class ResponsesReader:
                     if text:
                         parts.append(TextPart(text))
             elif item.get("type") == "reasoning":
-                for summary in item.get("summary") or ():
-                    text = _text(_get(summary, "text"))
-                    if text:
-                        parts.append(ReasoningPart(text))
+                # Raw reasoning (gpt-oss, DeepSeek: reasoning_text content), then the summary,
+                # its parts kept apart as the stream keeps them.
+                texts = [
+                    _text(_get(c, "text"))
+                    for c in item.get("content") or ()
+                    if _get(c, "type") == "reasoning_text"
+                ]
+                summary = [_text(_get(s, "text")) for s in item.get("summary") or ()]
+                parts += [ReasoningPart(text) for text in texts if text]
+                summary = [text for text in summary if text]
+                parts += [ReasoningPart(("\n\n" if i else "") + t) for i, t in enumerate(summary)]
             parts += self._item_done({"output_index": index, "item": item})
         self._terminal(response)
         return [*parts, *self.end()]
@@ -227,7 +263,15 @@ class ResponsesReader:
     def _key(item_id: str | None, output_index: int | None) -> str:
         return item_id if item_id else f"#{output_index}"
 
+    def _error(self, error: object) -> ProviderError:
+        return ProviderError(
+            describe_stream_error(
+                error, provider=self.provider, model=self._model, key_variable=self._key_variable
+            )
+        )
+
     def _terminal(self, response: object) -> None:
+        self.done = True
         if not isinstance(response, Mapping):
             self._finish = self._finish or ("tool_calls" if self._any_call else "stop")
             return

@@ -3,7 +3,9 @@ without index or id, usage and finish_reason missing or elsewhere), and the requ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from janito_driver_openai.driver import OpenAIDriver
@@ -138,20 +140,56 @@ def test_whole_calls_in_one_delta_and_reused_index(
     ]
 
 
-def test_no_usage_no_finish_reason_and_extra_fields(
+def test_done_without_finish_reason_usage_or_index_is_complete(
     server: WireServer, make_driver: Make, run: Run
 ) -> None:
     chunk = chat_chunk({"content": "hi", "weird": [1, 2]})
-    chunk.pop("usage")
+    chunk.pop("usage", None)
     chunk["obfuscation"] = "xyz"
     chunk["choices"][0].pop("finish_reason")
     chunk["choices"][0].pop("index")
-    server.enqueue(chat_reply([chunk], done=False))  # the body just ends: no [DONE]
+    server.enqueue(chat_reply([chunk]))  # [DONE] is the only end marker
     events = run(make_driver().stream_generate("Q"))
     assert text_of(events) == "hi"
     assert finished_event(events).status == "completed"
     assert finished_event(events).finish_reason is None
     assert finished_event(events).usage == Usage()
+
+
+def test_a_body_that_just_stops_is_not_a_complete_answer(
+    server: WireServer, make_driver: Make, run: Run
+) -> None:
+    # Close-delimited, neither [DONE] nor a finish reason: the server died between two events.
+    reply = chat_reply([chat_chunk({"content": "Half an"})], done=False)
+    server.enqueue(dataclasses.replace(reply, framing="close"))
+    events = run(make_driver().stream_generate("Q"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "ended before" in error.error
+    assert finished_event(events).status == "error"
+    assert text_of(events) == "Half an"
+    assert len(server.requests) == 1  # content had been delivered: not retried
+
+
+def test_an_empty_event_stream_is_retried(server: WireServer, make_driver: Make, run: Run) -> None:
+    server.enqueue(chat_reply([], done=False), DONE_REPLY)
+    events = run(make_driver().stream_generate("Q"))
+    assert len(events_of(events, ev.RequestRetry)) == 1
+    assert text_of(events) == "done"
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"), [("[1, 2]", "array"), ('"hi"', "string"), ("7", "number")]
+)
+def test_an_event_that_is_not_an_object(
+    server: WireServer, make_driver: Make, run: Run, data: str, kind: str
+) -> None:
+    server.enqueue(chat_reply([chat_chunk({"content": "a"}), data]))
+    events = run(make_driver().stream_generate("Q"))
+    (error,) = events_of(events, ev.RequestError)
+    assert f"malformed response: an event that is a JSON {kind}, not an object" in error.error
+    assert "AttributeError" not in error.error
+    assert error.retryable is False
 
 
 def test_usage_on_the_finish_chunk(server: WireServer, make_driver: Make, run: Run) -> None:
@@ -183,6 +221,26 @@ def test_in_stream_error_that_says_retry_is_retried(
     events = run(make_driver().stream_generate("Q"))
     (retry,) = events_of(events, ev.RequestRetry)
     assert "try later" in retry.error
+    assert text_of(events) == "done"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"error": {"message": "Overloaded", "type": "overloaded_error"}},
+        {"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}},
+        {"object": "error", "message": "Internal error", "type": "internal_server_error"},
+    ],
+)
+def test_in_stream_transient_errors_are_retried_before_content(
+    server: WireServer, make_driver: Make, run: Run, error: dict[str, Any]
+) -> None:
+    server.enqueue(
+        chat_reply([chat_chunk({"role": "assistant", "content": ""}), error]), DONE_REPLY
+    )
+    events = run(make_driver().stream_generate("Q"))
+    (retry,) = events_of(events, ev.RequestRetry)
+    assert "reported an error in the stream" in retry.error
     assert text_of(events) == "done"
 
 

@@ -3,6 +3,7 @@ text, tool calls in response order, reasoning, usage, finish reasons, cancel and
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from janito_core.testing.scenario import (
     Silence,
     Text,
 )
-from janito_core.testing.server import Reply, WireServer
+from janito_core.testing.server import Reply, Send, WireServer
 from janito_core.tools import Tool
 from janito_core.usage import Usage
 
@@ -213,7 +214,7 @@ def test_malformed_event_is_a_clear_error_not_retried(
     server.enqueue(adapter.reply(Scenario(steps=(Garbage(),))))
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
     (error,) = events_of(events, ev.RequestError)
-    assert "malformed stream event" in error.error
+    assert "sent a malformed response: an event that is not JSON" in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
 
@@ -226,7 +227,7 @@ def test_connection_cut_before_content_is_retried(
     )
     events = run(make_driver(api=adapter.api).stream_generate("Hi"))
     (retry,) = events_of(events, ev.RequestRetry)
-    assert "connection dropped" in retry.error
+    assert "dropped" in retry.error
     assert text_of(events) == "ok"
     assert len(server.requests) == 2
 
@@ -241,6 +242,48 @@ def test_connection_cut_after_content_ends_in_error(
     assert not events_of(events, ev.RequestRetry)
     assert finished_event(events).status == "error"
     assert text_of(events) == "half"
+
+
+# Raw in JSON strings as vLLM and llama.cpp send them: line and paragraph separators, NEL,
+# and characters beyond Latin-1 that a wrong charset would garble.
+ODD_TEXT = "line\u2028sep\u2029para\x85next \u00e9\U0001f600"
+
+
+def test_raw_separators_and_utf8_whatever_the_charset(
+    server: WireServer, adapter: ChatWireAdapter, make_driver: Make, run: Run
+) -> None:
+    reply = adapter.reply(Scenario(steps=(Text(ODD_TEXT), Text("!"))))
+    latin1 = {"content-type": "text/event-stream; charset=iso-8859-1"}
+    server.enqueue(dataclasses.replace(reply, headers=latin1))
+    events = run(make_driver(api=adapter.api).stream_generate("Hi"))
+    assert text_of(events) == ODD_TEXT + "!"
+    assert finished_event(events).status == "completed"
+
+
+def test_a_leading_byte_order_mark_keeps_the_first_event(
+    server: WireServer, adapter: ChatWireAdapter, make_driver: Make, run: Run
+) -> None:
+    reply = adapter.reply(Scenario(steps=(Text("first"), Text(" second"))))
+    first, *rest = reply.steps
+    assert isinstance(first, Send)
+    data = first.data.encode() if isinstance(first.data, str) else first.data
+    server.enqueue(dataclasses.replace(reply, steps=(Send(b"\xef\xbb\xbf" + data), *rest)))
+    events = run(make_driver(api=adapter.api).stream_generate("Hi"))
+    assert text_of(events) == "first second"
+
+
+def test_the_connection_is_reused_for_the_next_round(
+    server: WireServer, adapter: ChatWireAdapter, make_driver: Make, run: Run
+) -> None:
+    # What follows the end of a stream is read, so the pool keeps the connection.
+    call = Call(name="lookup", arguments='{"key": "k"}')
+    server.enqueue(
+        adapter.reply(Scenario(steps=(call,), finish_reason="tool_calls")),
+        adapter.reply(Scenario(steps=(Text("ok"),))),
+    )
+    run(make_driver(api=adapter.api).stream_generate("Hi", tools=TOOLS))
+    first, second = server.requests
+    assert first.connection_id == second.connection_id
 
 
 def test_read_timeout_comes_from_the_driver_config(

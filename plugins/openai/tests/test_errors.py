@@ -113,4 +113,4 @@ def test_unreachable_server_is_a_retryable_connection_error(make_driver: Make, r
         driver.close()
     (error,) = events_of(events, ev.RequestError)
     assert error.retryable is True
-    assert f"127.0.0.1:{port}" in error.error and "could not reach" in error.error
+    assert f"127.0.0.1:{port}" in error.error and "could not connect" in error.error

@@ -3,6 +3,7 @@ incomplete responses, and reasoning items carried into the next tool round."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from janito_core.harness import EventStream
 from janito_core.messages import Message, ToolCall
 from janito_core.testing import events_of, finished_event, reasoning_of, text_of
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Text
-from janito_core.testing.server import Reply, WireServer
+from janito_core.testing.server import Reply, WireServer, sse
 from janito_core.tools import Tool
 
 Run = Callable[[EventStream], list[ev.Event]]
@@ -271,3 +272,64 @@ def test_a_server_that_ignores_stream_true(server: WireServer, make_driver: Make
     first = events_of(events, ev.RequestFinished)[0]
     assert (first.finish_reason, first.usage.total_tokens) == ("tool_calls", 11)
     assert text_of(events) == "Looking.done"
+
+
+def test_reasoning_text_of_a_whole_answer_is_kept(
+    server: WireServer, make_driver: Make, run: Run
+) -> None:
+    # gpt-oss and DeepSeek servers put raw reasoning in the reasoning item's content.
+    reasoning = {
+        "id": "rs_1",
+        "type": "reasoning",
+        "summary": [
+            {"type": "summary_text", "text": "Short."},
+            {"type": "summary_text", "text": "Shorter."},
+        ],
+        "content": [{"type": "reasoning_text", "text": "The user wants a word."}],
+    }
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "Word.", "annotations": []}],
+    }
+    server.enqueue(Reply(body=_response("completed", output=[reasoning, message])))
+    events = run(make_driver(api="responses").stream_generate("Q"))
+    assert reasoning_of(events) == "The user wants a word.Short.\n\nShorter."
+    assert text_of(events) == "Word."
+    assert finished_event(events).finish_reason == "stop"
+
+
+def test_a_json_answer_that_is_not_a_response(
+    server: WireServer, make_driver: Make, run: Run
+) -> None:
+    server.enqueue(Reply(body={"detail": "Not Found"}))
+    events = run(make_driver(api="responses").stream_generate("Q"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "not a response: Not Found" in error.error and not error.retryable
+
+
+def test_a_stream_without_its_terminal_event_is_not_complete(
+    server: WireServer, make_driver: Make, run: Run
+) -> None:
+    server.enqueue(
+        responses_events(
+            [
+                {"type": "response.created", "response": _response("in_progress")},
+                {"type": "response.output_text.delta", "output_index": 0, "delta": "Half"},
+            ]
+        )
+    )
+    events = run(make_driver(api="responses").stream_generate("Q"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "ended before" in error.error
+    assert text_of(events) == "Half" and finished_event(events).status == "error"
+
+
+def test_an_event_that_is_not_an_object(server: WireServer, make_driver: Make, run: Run) -> None:
+    reply = responses_events([{"type": "response.created", "response": _response("in_progress")}])
+    server.enqueue(dataclasses.replace(reply, steps=(*reply.steps, sse("[1]"))))
+    events = run(make_driver(api="responses").stream_generate("Q"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "malformed response: an event that is a JSON array, not an object" in error.error
+    assert not error.retryable
