@@ -39,6 +39,8 @@ __all__ = [
     "chat_usage",
     "describe_stream_error",
     "error_detail",
+    "json_event",
+    "malformed",
     "neutral_finish",
 ]
 
@@ -150,6 +152,22 @@ def describe_stream_error(
     )
 
 
+def malformed(provider: str, problem: str) -> ProviderError:
+    """The error for a response that does not follow its format: not worth retrying."""
+    return ProviderError(ErrorInfo(message=f"{provider} sent a malformed response: {problem}"))
+
+
+def json_event(data: str, *, provider: str = "the server") -> dict[str, Any]:
+    """One SSE event's data parsed as the JSON object it must be; else ``malformed``."""
+    try:
+        value = json.loads(data)
+    except ValueError as exc:
+        raise malformed(provider, f"an event that is not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise malformed(provider, f"an event that is a JSON {_json_type(value)}, not an object")
+    return value
+
+
 class ChatCompletionsReader:
     """Reads one chat completion, streamed or whole, into parts in response order.
 
@@ -190,13 +208,7 @@ class ChatCompletionsReader:
         if is_done(data):
             self.done = True
             return []
-        try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            raise self.malformed(f"an event that is not JSON ({exc})") from None
-        if not isinstance(chunk, dict):
-            raise self.malformed(f"an event that is a JSON {_json_type(chunk)}, not an object")
-        return self.chunk(chunk)
+        return self.chunk(json_event(data, provider=self.provider))
 
     def chunk(self, chunk: Mapping[str, Any]) -> list[Part]:
         """The parts one decoded ``chat.completion.chunk`` completes."""
@@ -273,9 +285,7 @@ class ChatCompletionsReader:
 
     def malformed(self, problem: str) -> ProviderError:
         """The error for a response that does not follow the format: not worth retrying."""
-        return ProviderError(
-            ErrorInfo(message=f"{self.provider} sent a malformed response: {problem}")
-        )
+        return malformed(self.provider, problem)
 
     # -- one delta (or message) --------------------------------------------------------------
 
