@@ -22,6 +22,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
+from janito_core.errors import (
+    ContentFilterError,
+    ContextLengthError,
+    GenerationError,
+    ProviderOverloadedError,
+    RateLimitError,
+)
 from janito_core.parts import (
     FinishPart,
     Part,
@@ -30,7 +39,7 @@ from janito_core.parts import (
     ToolCallAccumulator,
     UsagePart,
 )
-from janito_core.retry import RETRYABLE_STATUS, ErrorInfo, ProviderError
+from janito_core.retry import ErrorInfo, ProviderError, looks_like_context_length
 from janito_core.sse import is_done
 from janito_core.usage import Usage
 
@@ -134,22 +143,27 @@ def describe_stream_error(
         ),
         None,
     )
+    prefix = f"{provider} reported an error in the stream: "
     if status is not None:
         info = ErrorInfo.from_status(status, detail, key_variable=key_variable, model=model)
-        return ErrorInfo(
-            message=f"{provider} reported an error in the stream: {info.message}",
-            status_code=status,
-            retryable=status in RETRYABLE_STATUS if said is None else said,
-        )
+        retryable = info.retryable if said is None else said
+        return attrs.evolve(info, message=prefix + info.message, retryable=retryable)
+    if looks_like_context_length(detail):
+        return ErrorInfo(message=prefix + detail, kind=ContextLengthError)
+    labels = " ".join(str(body.get(k, "")).lower() for k in ("code", "type"))
+    text = detail.lower()
+    kind: type[GenerationError] | None = None
+    if "rate_limit" in labels or "rate limit" in text:
+        kind = RateLimitError
+    elif any(word in labels for word in _TRANSIENT_LABELS) or any(
+        word in text for word in _TRANSIENT_WORDS
+    ):
+        kind = ProviderOverloadedError
+    elif "content_filter" in labels or "content_policy" in labels:
+        kind = ContentFilterError
     if said is None:
-        labels = " ".join(str(body.get(k, "")).lower() for k in ("code", "type"))
-        text = detail.lower()
-        said = any(word in labels for word in _TRANSIENT_LABELS) or any(
-            word in text for word in _TRANSIENT_WORDS
-        )
-    return ErrorInfo(
-        message=f"{provider} reported an error in the stream: {detail}", retryable=said
-    )
+        said = kind is RateLimitError or kind is ProviderOverloadedError
+    return ErrorInfo(message=prefix + detail, retryable=said, kind=kind)
 
 
 def malformed(provider: str, problem: str) -> ProviderError:
@@ -268,6 +282,7 @@ class ChatCompletionsReader:
                         message=f"{self.provider} ended the response with finish_reason "
                         "'error' before sending anything",
                         retryable=True,
+                        kind=ProviderOverloadedError,
                     )
                 )
             parts.append(FinishPart(self._finish))

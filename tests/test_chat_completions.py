@@ -15,6 +15,13 @@ from janito_core.chat_completions import (
     describe_stream_error,
     neutral_finish,
 )
+from janito_core.errors import (
+    ContentFilterError,
+    ContextLengthError,
+    GenerationError,
+    ProviderOverloadedError,
+    RateLimitError,
+)
 from janito_core.parts import (
     FinishPart,
     Part,
@@ -177,6 +184,7 @@ def test_done_stops_the_reading() -> None:
 def test_finish_error_before_anything_is_retryable() -> None:
     error = failure(chunk({"content": ""}, finish_reason="error"))
     assert error.info.retryable and "finish_reason 'error'" in str(error)
+    assert isinstance(error.info.to_error(), ProviderOverloadedError)
 
 
 def test_finish_error_after_content_is_the_finish_reason() -> None:
@@ -375,6 +383,25 @@ def test_in_stream_errors(data: dict[str, Any], retryable: bool, detail: str) ->
 def test_an_error_after_content_is_still_raised() -> None:
     error = failure(chunk({"content": "a"}), {"error": {"message": "cut", "type": "server_error"}})
     assert "cut" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ({"message": "slow down", "type": "rate_limit_error"}, RateLimitError),
+        ({"message": "try later", "type": "server_error"}, ProviderOverloadedError),
+        ({"message": "Overloaded"}, ProviderOverloadedError),
+        ({"message": "blocked", "code": "content_filter"}, ContentFilterError),
+        ({"message": "This model's maximum context length is 8192 tokens"}, ContextLengthError),
+        ({"message": "busy", "code": 503}, ProviderOverloadedError),
+        ({"message": "bad", "type": "invalid_request_error"}, GenerationError),
+    ],
+)
+def test_in_stream_errors_are_typed(error: dict[str, Any], kind: type[GenerationError]) -> None:
+    info = describe_stream_error(error)
+    assert type(info.to_error()) is kind
+    if kind is ContextLengthError:
+        assert not info.retryable
 
 
 def test_describe_stream_error_names_the_key_variable_for_a_401() -> None:
