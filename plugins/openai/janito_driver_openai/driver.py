@@ -21,6 +21,7 @@ import httpx2
 import openai
 
 from janito_core.chat_completions import ChatCompletionsReader, error_detail
+from janito_core.clients import ClientHolder
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.parts import Part
@@ -60,7 +61,7 @@ class OpenAIDriver(LLMDriver):
             raise DriverConfigError(f"api must be one of {', '.join(APIS)}; got {api!r}")
         super().__init__(**config)
         self.api = api
-        self._clients = ClientHolder(self._new_client)
+        self._clients = ClientHolder(self._new_client, _close_client, name=self.name)
 
     def __repr__(self) -> str:
         return (
@@ -205,6 +206,10 @@ def _accepted(api: str) -> frozenset[str]:
     return frozenset(inspect.signature(create).parameters) - {"self"}
 
 
+async def _close_client(client: openai.AsyncOpenAI) -> None:
+    await client.close()  # closes the httpx2 client it was given too
+
+
 def _media_type(response: httpx2.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -226,21 +231,3 @@ async def _drain(events: AsyncIterator[object]) -> None:
 async def _exhaust(events: AsyncIterator[object]) -> None:
     async for _ in events:
         pass
-
-
-class ClientHolder:  # provisional: janito_core.clients replaces it
-    def __init__(self, factory: Any) -> None:
-        self._factory = factory
-        self._client: Any = None
-        self._closed = False
-
-    @contextlib.asynccontextmanager
-    async def use(self) -> AsyncIterator[Any]:
-        if self._closed:
-            raise ProviderError(ErrorInfo(message="the openai driver was closed"))
-        if self._client is None:
-            self._client = self._factory()
-        yield self._client
-
-    def close(self) -> None:
-        self._closed = True
