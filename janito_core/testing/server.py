@@ -81,7 +81,9 @@ class Reply:
     A Mapping/list body is JSON-encoded. With ``steps`` the body is chunked (one chunk per
     Send) and defaults to ``text/event-stream``. ``framing="close"`` sends no length and
     ends the body by closing the connection. User ``headers`` replace automatic ones of the
-    same name but never change how the body is framed.
+    same name but never change how the body is framed. ``head=False`` sends no status line
+    nor headers: the steps' bytes go out as they are and the connection closes after them, so
+    ``Reply(head=False, steps=[Drop()])`` hangs up on the request without answering.
     """
 
     status: int = 200
@@ -90,6 +92,7 @@ class Reply:
     steps: Sequence[Send | Stall | Drop] = ()
     framing: Literal["chunked", "close"] = "chunked"
     headers_delay: float = 0.0
+    head: bool = True
 
     def __post_init__(self) -> None:
         # Freeze mutable arguments so a Reply can be enqueued several times safely.
@@ -103,6 +106,8 @@ class Reply:
             raise ValueError(f"headers_delay must be >= 0, got {self.headers_delay}")
         if self.steps and self.body is not None:
             raise ValueError("give either body or steps, not both")
+        if not self.head and self.body is not None:
+            raise ValueError("head=False writes steps as they are; give steps, not a body")
         for i, step in enumerate(self.steps):
             if not isinstance(step, (Send, Stall, Drop)):
                 raise TypeError(f"steps[{i}] is {type(step).__name__}, not Send/Stall/Drop")
@@ -117,8 +122,16 @@ def sse(
     delay: float = 0.0,
     sep: str = "\n\n",
 ) -> Send:
-    """Build a Send holding one server-sent event; non-str data is compact JSON."""
-    text = data if isinstance(data, str) else _json.dumps(data, separators=(",", ":"))
+    """Build a Send holding one server-sent event; non-str data is compact JSON.
+
+    Characters beyond ASCII are written raw (UTF-8), as providers send them, so that a reader
+    that splits or decodes wrongly (on U+2028, with the wrong charset) meets them.
+    """
+    text = (
+        data
+        if isinstance(data, str)
+        else _json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    )
     # Lines inside the event end the way the separator does, so a "\r\n\r\n" stream stays
     # consistently CRLF like Gemini's.
     eol = "\r\n" if sep.startswith("\r\n") else (sep[:1] or "\n")
@@ -511,6 +524,8 @@ class _Connection:
 
     def _respond(self, rec: RecordedRequest, reply: Reply) -> tuple[Outcome, bool]:
         self._wait(reply.headers_delay)
+        if not reply.head:
+            return self._write_raw(rec, reply.steps), False
         no_body = rec.method == "HEAD" or reply.status in (204, 304) or reply.status < 200
         client_keep = (
             rec.version == "HTTP/1.1" and "close" not in rec.headers.get("connection", "").lower()
@@ -559,6 +574,20 @@ class _Connection:
         if chunked:
             self._send(b"0\r\n\r\n")
         return "completed", keep
+
+    def _write_raw(self, rec: RecordedRequest, steps: Sequence[Send | Stall | Drop]) -> Outcome:
+        """Write ``steps`` with no HTTP framing at all; the connection closes after them."""
+        for step in steps:
+            if isinstance(step, Send):
+                self._wait(step.delay)
+                self._send(_as_bytes(step.data))
+                rec.frames_sent += 1
+            elif isinstance(step, Stall):
+                self._wait(step.seconds)
+            else:
+                self._close(reset=step.reset)
+                return "dropped"
+        return "completed"
 
 
 def _parse_headers(lines: list[str]) -> dict[str, str]:

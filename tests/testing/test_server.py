@@ -345,3 +345,41 @@ def test_stop_joins_every_thread_even_with_a_stalled_connection() -> None:
         assert _recv_all(stalled) == b""  # the server ended the stall with a FIN
     idle.close()
     server.stop()  # idempotent
+
+
+def test_sse_writes_characters_raw() -> None:
+    # Providers send UTF-8 raw; escaping would hide the line separators drivers must survive.
+    event = sse({"t": "a\u2028b\u0085c 😀"})
+    assert event.data == 'data: {"t":"a\u2028b\u0085c 😀"}\n\n'
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+def test_a_reply_without_head_hangs_up_on_the_request(server: WireServer, reset: bool) -> None:
+    server.enqueue(Reply(head=False, steps=[Drop(reset=reset)]))
+    sock = _raw(server, b"POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    with sock:
+        if reset:
+            with pytest.raises(ConnectionResetError):
+                _recv_all(sock)
+        else:
+            assert _recv_all(sock) == b""  # not a byte of a response
+    (rec,) = server.wait_for_requests(1)
+    assert rec.json == {}
+    assert rec.wait_closed()
+    assert (rec.outcome, rec.frames_sent) == ("dropped", 0)
+
+
+def test_a_reply_without_head_writes_its_steps_verbatim(server: WireServer) -> None:
+    raw = [Send(b"HTTP/1.1 200 OK\r\n"), Send(b"X-Odd: 1\r\n\r\nhello", delay=0.01)]
+    server.enqueue(Reply(head=False, steps=raw))
+    sock = _raw(server, b"GET /raw HTTP/1.1\r\nHost: x\r\n\r\n")
+    with sock:
+        assert _recv_all(sock) == b"HTTP/1.1 200 OK\r\nX-Odd: 1\r\n\r\nhello"
+    (rec,) = server.wait_for_requests(1)
+    assert rec.wait_closed()
+    assert (rec.outcome, rec.frames_sent) == ("completed", 2)
+
+
+def test_a_reply_without_head_takes_no_body() -> None:
+    with pytest.raises(ValueError, match="head=False"):
+        Reply(head=False, body="x")
