@@ -18,7 +18,7 @@ import pytest
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
-from janito_core.testing.helpers import client_threads, finish
+from janito_core.testing.helpers import client_threads, finish, new_threads
 from janito_core.testing.server import WireServer
 
 __all__ = ["no_leaked_threads", "run", "server", "wire_server"]
@@ -33,11 +33,13 @@ def wire_server() -> Iterator[WireServer]:
 
 @pytest.fixture
 def server() -> Iterator[WireServer]:
-    """A running ``WireServer``; once it stops, every thread the test started must be gone."""
-    before = threading.active_count()
+    """A running ``WireServer``; once it stops, every thread the test started must be gone
+    (the shared ``janito-loop`` thread aside)."""
+    before = threading.enumerate()
     with WireServer() as wire:
         yield wire
-    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+    left = new_threads(before)
+    assert not left, f"threads left behind: {left}"
 
 
 @pytest.fixture
@@ -56,11 +58,9 @@ def run() -> Callable[[EventStream], list[ev.Event]]:
 
 @pytest.fixture
 def no_leaked_threads() -> Iterator[None]:
-    """Fail the test if it leaves a thread behind (each new one gets 2 s to end)."""
-    before = {t.ident for t in threading.enumerate()}
+    """Fail the test if it leaves a thread behind (new ones get 2 s to end); the shared
+    ``janito-loop`` thread, which lives for the process, is not a leak."""
+    before = threading.enumerate()
     yield
-    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    for thread in left:
-        thread.join(2.0)
-    alive = [t.name for t in left if t.is_alive()]
+    alive = new_threads(before, grace=2.0)
     assert not alive, f"threads left behind: {alive}"

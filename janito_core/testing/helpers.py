@@ -6,6 +6,7 @@ No pytest needed. The conformance suite's ``Generation`` is built on the same fu
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
@@ -17,18 +18,25 @@ from janito_core.testing.server import _THREAD_PREFIX
 from janito_core.testing.validator import validate_events
 
 __all__ = [
+    "LOOP_THREAD_PREFIX",
     "client_threads",
     "closing_drivers",
     "events_of",
     "finish",
     "finished_event",
+    "is_process_thread",
     "kinds_of",
+    "new_threads",
     "reasoning_of",
     "text_of",
 ]
 
 _E = TypeVar("_E", bound=ev.Event)
 _D = TypeVar("_D", bound=LLMDriver)
+
+#: The name (prefix) of the one background event-loop thread that runs ``stream_generate``'s
+#: generations for the whole process. It starts on first use and is never a leak.
+LOOP_THREAD_PREFIX = "janito-loop"
 
 
 def events_of(events: Iterable[ev.Event], kind: type[_E]) -> list[_E]:
@@ -58,17 +66,43 @@ def finished_event(events: Sequence[ev.Event]) -> ev.GenerationFinished:
     return last
 
 
+def is_process_thread(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is the shared event-loop thread, which lives as long as the process."""
+    return thread.name.startswith(LOOP_THREAD_PREFIX)
+
+
 def client_threads() -> set[threading.Thread]:
-    """The live threads, leaving out the ``WireServer``'s own (they live per connection)."""
-    return {t for t in threading.enumerate() if not t.name.startswith(_THREAD_PREFIX)}
+    """The live threads, leaving out the ``WireServer``'s own (they live per connection) and
+    the shared ``janito-loop`` thread (it lives for the process)."""
+    return {
+        t
+        for t in threading.enumerate()
+        if not t.name.startswith(_THREAD_PREFIX) and not is_process_thread(t)
+    }
+
+
+def new_threads(before: Iterable[threading.Thread], *, grace: float = 0.0) -> list[str]:
+    """The names of live threads not in ``before``, the shared loop thread aside.
+
+    Each gets a share of ``grace`` seconds to end first: a worker that is on its way out when
+    its stream ends is not a leak.
+    """
+    known = set(before)
+    left = [
+        t
+        for t in threading.enumerate()
+        if t not in known and t.is_alive() and not is_process_thread(t)
+    ]
+    deadline = time.monotonic() + grace
+    for thread in left:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [t.name for t in left if t.is_alive()]
 
 
 def finish(stream: EventStream, *, join_timeout: float = 5.0) -> list[ev.Event]:
-    """Consume ``stream``, wait for its worker thread to end, check the event order: the events."""
+    """Consume ``stream``, wait until the generation has fully ended, check the event order."""
     events = list(stream)
-    assert stream.join(join_timeout), (
-        f"the generation's worker thread did not end within {join_timeout}s"
-    )
+    assert stream.join(join_timeout), f"the generation had not fully ended after {join_timeout}s"
     validate_events(events)
     return events
 
