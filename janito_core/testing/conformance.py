@@ -17,26 +17,43 @@ that redefines it must mark the override with ``@conformance_override("reason")`
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
 import json
 import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import attrs
 import pytest
 
 from janito_core import events as ev
 from janito_core.driver import LLMDriver
+from janito_core.errors import JanitoError
 from janito_core.harness import EventStream
+from janito_core.testing.backlog import FullBacklog
 from janito_core.testing.helpers import (
     closing_drivers,
     events_of,
     finished_event,
     kinds_of,
+    new_threads,
     text_of,
+)
+from janito_core.testing.quirks import (
+    body_bytes,
+    close_delimited,
+    cut_at_end,
+    emptied,
+    hang_up,
+    late_headers,
+    split_inside,
+    with_bom,
+    with_charset,
 )
 from janito_core.testing.scenario import (
     Call,
@@ -54,9 +71,13 @@ from janito_core.testing.validator import validate_events
 from janito_core.tools import Tool
 from janito_core.usage import Usage
 
+if TYPE_CHECKING:
+    from janito_core.harness import AsyncEventStream
+
 __all__ = [
     "CAPABILITIES",
     "DRIVER_DEFAULTS",
+    "END_MARKER",
     "INVALID_JSON_ARGUMENTS",
     "MALFORMED_EVENT",
     "PARALLEL_TOOL_CALLS",
@@ -86,6 +107,9 @@ USAGE = "usage"
 RETRY_AFTER = "retry_after"
 #: The wire can carry a malformed event that the driver must reject (not skip).
 MALFORMED_EVENT = "malformed_event"
+#: The provider marks a complete response (an end event, ``[DONE]``, a finish reason, a last
+#: line), so a body that stops cleanly between two events can be told from a whole answer.
+END_MARKER = "end_marker"
 
 CAPABILITIES = frozenset(
     {
@@ -96,6 +120,7 @@ CAPABILITIES = frozenset(
         USAGE,
         RETRY_AFTER,
         MALFORMED_EVENT,
+        END_MARKER,
     }
 )
 
@@ -111,6 +136,13 @@ DEADLINE = 20.0
 #: rather than rounded to a back-off of the driver's own.
 RETRY_AFTER_SECONDS = 0.25
 
+#: The read timeout of the tests that wait one out: small for speed, large enough that a busy
+#: machine does not trip it where the server is not silent.
+READ_TIMEOUT = 0.5
+#: Seconds between the two writes that carry the halves of one character, so the client reads
+#: them apart.
+SPLIT_GAP = 0.05
+
 #: Config every driver of the suite is built with (before a test's own): quick back-off, and a
 #: read timeout that ends a stuck request well before ``DEADLINE``.
 DRIVER_DEFAULTS: dict[str, Any] = {"retry_base_delay": 0.01, "timeout": 10.0}
@@ -118,6 +150,7 @@ DRIVER_DEFAULTS: dict[str, Any] = {"retry_base_delay": 0.01, "timeout": 10.0}
 DriverFactory = Callable[..., LLMDriver]
 _E = TypeVar("_E", bound=ev.Event)
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 _OVERRIDE_MARK = "__conformance_override__"
 
@@ -240,9 +273,10 @@ class DriverConformanceTests:
 
     Fixtures: ``server`` (a running ``WireServer``, stopped after the test) and ``driver`` (a
     factory: ``driver(**config)`` builds the driver against ``server`` with ``DRIVER_DEFAULTS``
-    under ``config``). Helpers for a subclass's own tests: ``serve``, ``generate``, ``require``
-    and ``assert_key_absent``. After every test, no thread started during it may remain, and
-    no log record may show the API key.
+    under ``config``). Helpers for a subclass's own tests: ``serve``, ``generate`` (through
+    ``stream_generate``), ``agenerate`` (through ``astream_generate`` in ``asyncio.run``),
+    ``require`` and ``assert_key_absent``. After every test, no thread started during it may
+    remain (the shared ``janito-loop`` thread aside), and no log record may show the API key.
     """
 
     adapter: ClassVar[WireAdapter]
@@ -276,7 +310,7 @@ class DriverConformanceTests:
                 f"{type(self).__qualname__} must set the class attribute adapter to a "
                 "WireAdapter instance"
             )
-        before = set(threading.enumerate())
+        before = threading.enumerate()
         handler = _Records()
         root = logging.getLogger()
         level = root.level
@@ -290,7 +324,11 @@ class DriverConformanceTests:
         finally:
             root.removeHandler(handler)
             root.setLevel(level)
-        left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+            # A test that failed half-way may leave a generation running; one that used no
+            # ``driver`` fixture has nobody else to end it.
+            for stream in self._streams:
+                stream.close()
+        left = new_threads(before, grace=PROMPTLY)
         assert not left, f"threads left behind by the test: {left}"
         self._assert_logs_clean()
 
@@ -304,24 +342,24 @@ class DriverConformanceTests:
     def driver(self, server: WireServer) -> Iterator[DriverFactory]:
         """``driver(**config)``: the adapter's driver for ``server``, closed after the test."""
 
-        def build(**config: Any) -> LLMDriver:
-            built = self.adapter.make_driver(server.url, **{**DRIVER_DEFAULTS, **config})
-            assert built.config.api_key == self.adapter.api_key, (
-                "make_driver must build the driver with api_key=adapter.api_key, or the "
-                "suite cannot check that the key never leaks"
-            )
-            return built
-
-        with closing_drivers(build) as make:
+        with closing_drivers(lambda **config: self._build(server.url, **config)) as make:
             yield make
-            # Before the server stops: stopping it would free a worker stuck on its socket and
-            # hide the leak.
+            # Before the server stops: stopping it would free a generation stuck on its socket
+            # and hide the leak.
             stuck = []
             for stream in self._streams:
                 stream.close()
                 if not stream.join(PROMPTLY):
                     stuck.append(stream.generation_id)
-        assert not stuck, f"worker threads still running {PROMPTLY}s after the end: {stuck}"
+        assert not stuck, f"generations still running {PROMPTLY}s after the end: {stuck}"
+
+    def _build(self, url: str, **config: Any) -> LLMDriver:
+        built = self.adapter.make_driver(url, **{**DRIVER_DEFAULTS, **config})
+        assert built.config.api_key == self.adapter.api_key, (
+            "make_driver must build the driver with api_key=adapter.api_key, or the "
+            "suite cannot check that the key never leaks"
+        )
+        return built
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -349,9 +387,10 @@ class DriverConformanceTests:
     ) -> Generation:
         """Stream a generation to its end and check it; ``on_event`` sees each event as it comes.
 
-        Checks: the worker thread exits within ``PROMPTLY`` of the end, the order of events
-        (unless ``validate`` is false, for a stream the test closes early) and the absence of the
-        API key. A generation still running after ``DEADLINE`` is cancelled and fails the test.
+        Checks: the generation has fully ended (``stream.join``) within ``PROMPTLY`` of the end
+        of its stream, the order of events (unless ``validate`` is false, for a stream the test
+        closes early) and the absence of the API key. A generation still running after
+        ``DEADLINE`` is cancelled and fails the test.
         """
         stream = driver.stream_generate(prompt, tools=tools, cancel_event=cancel_event)
         self._streams.append(stream)
@@ -376,11 +415,79 @@ class DriverConformanceTests:
         ended_at = time.monotonic()
         generation = Generation(events=tuple(events), ended_at=ended_at)
         assert not expired.is_set(), f"the generation was still running after {DEADLINE}s"
-        assert stream.join(PROMPTLY), f"the worker thread ran on {PROMPTLY}s after the stream"
+        assert stream.join(PROMPTLY), f"the generation ran on {PROMPTLY}s after its stream ended"
         if validate:
             validate_events(events)
         self.assert_key_absent(generation.events)
         return generation
+
+    def agenerate(
+        self,
+        driver: LLMDriver,
+        prompt: str = "Hello there.",
+        *,
+        tools: Sequence[Tool] = (),
+        on_event: Callable[[ev.Event, AsyncEventStream], object] | None = None,
+    ) -> Generation:
+        """``generate`` through ``driver.astream_generate``, consumed inside ``asyncio.run``.
+
+        ``on_event(event, stream)`` may be a coroutine function. The same checks as
+        ``generate``. The loop runs on a thread of its own, so a call that blocks it (a
+        ``close()`` waiting on the loop it runs on) fails the test instead of hanging it.
+        """
+
+        async def consume() -> Generation:
+            stream = driver.astream_generate(prompt, tools=tools)
+            events: list[ev.Event] = []
+
+            async def read() -> None:
+                async for event in stream:
+                    events.append(event)
+                    if on_event is not None:
+                        outcome = on_event(event, stream)
+                        if inspect.isawaitable(outcome):
+                            await outcome
+
+            try:
+                try:
+                    await asyncio.wait_for(read(), DEADLINE)
+                except asyncio.TimeoutError:
+                    pytest.fail(f"the generation was still running after {DEADLINE}s")
+                ended_at = time.monotonic()
+            finally:
+                await stream.aclose()
+            ended = await stream.join(PROMPTLY)
+            assert ended, f"the generation ran on {PROMPTLY}s after its stream ended"
+            return Generation(events=tuple(events), ended_at=ended_at)
+
+        generation = self.run_async(consume)
+        validate_events(generation.events)
+        self.assert_key_absent(generation.events)
+        return generation
+
+    def run_async(self, main: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
+        """``asyncio.run(main())`` on a thread of its own; fails if the loop is still busy
+        after ``DEADLINE`` (plus a margin), which only a blocked loop can be."""
+        outcome: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, asyncio.run(main())))
+            except BaseException as exc:  # handed to the test's thread, pytest outcomes included
+                outcome.append((False, exc))
+
+        runner = threading.Thread(target=run, name="conformance-asyncio", daemon=True)
+        runner.start()
+        runner.join(DEADLINE + 2 * PROMPTLY)
+        assert not runner.is_alive(), (
+            f"the event loop was still running {DEADLINE + 2 * PROMPTLY}s later: something "
+            "blocked it"
+        )
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        result: _T = value
+        return result
 
     def assert_key_absent(self, events: Sequence[ev.Event]) -> None:
         """Fail if ``adapter.api_key`` shows in an event (repr, ``to_dict``, its exception)."""
@@ -691,6 +798,135 @@ class DriverConformanceTests:
         (request,) = server.requests
         assert request.wait_closed(PROMPTLY), "the connection stayed open after the timeout"
 
+    @pytest.mark.parametrize("how", ["hang_up", "reset_before_headers", "cut_after_headers"])
+    def test_drop_before_content_is_retried(
+        self, server: WireServer, driver: DriverFactory, how: str
+    ) -> None:
+        if how == "cut_after_headers":
+            self.serve(server, Scenario(steps=(Cut(),)))
+        else:
+            server.enqueue(hang_up(reset=how == "reset_before_headers"))
+        self.serve(server, Scenario(steps=(Text("Hello"),)))
+        generation = self.generate(driver())
+        retries = generation.of(ev.RequestRetry)
+        assert len(retries) == 1, (
+            f"a connection dropped before any content must be retried once: {generation.kinds}"
+        )
+        assert retries[0].attempt == 1
+        assert len(server.requests) == 2
+        assert generation.text == "Hello"
+        assert generation.finished.status == "completed"
+
+    def test_read_timeout_before_content_is_retried(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        late = late_headers(self.adapter.reply(Scenario(steps=(Text("Too late."),))), DEADLINE)
+        server.enqueue(late)
+        self.serve(server, Scenario(steps=(Text("Hello"),)))
+        generation = self.generate(driver(timeout=READ_TIMEOUT))
+        retries = generation.of(ev.RequestRetry)
+        assert len(retries) == 1, f"a read timeout must be retried: {generation.kinds}"
+        assert "time" in retries[0].error.lower(), (
+            f"the retry does not say it timed out: {retries[0].error}"
+        )
+        first, _ = server.requests
+        assert first.wait_closed(PROMPTLY), "the timed-out connection stayed open"
+        assert first.outcome == "client_disconnected", first
+        assert generation.text == "Hello"
+        assert generation.finished.status == "completed"
+
+    # -- responses that end without their end marker -----------------------------------------
+
+    @pytest.mark.parametrize("framing", ["chunked", "close"])
+    def test_end_without_marker_after_content(
+        self, server: WireServer, driver: DriverFactory, framing: str
+    ) -> None:
+        self.require(END_MARKER)
+        reply = self.adapter.reply(Scenario(steps=(Text("Hello"), Text(", wor")), end=False))
+        server.enqueue(close_delimited(reply) if framing == "close" else reply)
+        generation = self.generate(driver())
+        assert generation.finished.status == "error", (
+            "a response that ended without its end marker was taken as complete (or the "
+            f"adapter ignores Scenario(end=False)): {generation.kinds}"
+        )
+        generation.one(ev.RequestError)
+        assert generation.text == "Hello, wor"
+        assert not generation.of(ev.RequestRetry), "retried after content was delivered"
+        assert len(server.requests) == 1
+
+    @pytest.mark.parametrize("body", ["no_marker", "empty", "empty_close_delimited"])
+    def test_end_without_marker_before_content(
+        self, server: WireServer, driver: DriverFactory, body: str
+    ) -> None:
+        self.require(END_MARKER)
+        reply = self.adapter.reply(Scenario(end=False))
+        if body != "no_marker":
+            reply = emptied(reply)
+        if body == "empty_close_delimited":
+            reply = close_delimited(reply)
+        server.enqueue(reply, reply)
+        generation = self.generate(driver(max_retries=1))
+        assert generation.finished.status == "error", (
+            f"a response with no end marker and no content was taken as complete: "
+            f"{generation.kinds}"
+        )
+        assert len(generation.of(ev.RequestRetry)) == 1, (
+            f"nothing had reached the consumer, so it should have been retried: {generation.kinds}"
+        )
+        assert len(server.requests) == 2
+        assert generation.one(ev.RequestError).retryable
+        assert generation.text == ""
+
+    def test_cut_after_end_marker_keeps_the_answer(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        self.require(END_MARKER)
+        server.enqueue(cut_at_end(self.adapter.reply(Scenario(steps=(Text("Hello"),)))))
+        generation = self.generate(driver())
+        assert generation.finished.status == "completed", (
+            f"a connection cut after the end marker spoilt a complete answer: {generation.kinds}"
+        )
+        assert generation.text == "Hello"
+        assert not generation.of(ev.RequestRetry)
+
+    # -- what the bytes say ------------------------------------------------------------------
+
+    def test_raw_line_separators_and_split_characters(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        # Raw in JSON strings, which vLLM and llama.cpp send: a reader that splits lines the
+        # way str.splitlines() does breaks the event in two.
+        pieces = ("one\u2028two", " three\u2029four", " five\u0085six", " 😀", " 日本語")
+        reply = self.adapter.reply(Scenario(steps=tuple(Text(p) for p in pieces)))
+        written = body_bytes(reply)
+        for char in ("\u2028", "\u2029", "\u0085", "😀", "日"):
+            assert char.encode() in written, (
+                f"the adapter escaped {char!r}; providers write it raw: build JSON with "
+                "json.dumps(..., ensure_ascii=False) (janito_core.testing.server.sse does)"
+            )
+        server.enqueue(split_inside(split_inside(reply, "😀", gap=SPLIT_GAP), "日", gap=SPLIT_GAP))
+        generation = self.generate(driver())
+        _assert_text(generation, "".join(pieces))
+        assert generation.finished.status == "completed"
+
+    def test_charset_in_content_type_is_ignored(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        # SSE and JSON are UTF-8 whatever the header says; decoding by it gives mojibake.
+        pieces = ("Grüße", ", café", " 日本 😀")
+        reply = self.adapter.reply(Scenario(steps=tuple(Text(p) for p in pieces)))
+        server.enqueue(with_charset(reply, "iso-8859-1"))
+        generation = self.generate(driver())
+        _assert_text(generation, "".join(pieces))
+        assert generation.finished.status == "completed"
+
+    def test_leading_byte_order_mark(self, server: WireServer, driver: DriverFactory) -> None:
+        pieces = ("Hello", ", wörld")
+        server.enqueue(with_bom(self.adapter.reply(Scenario(steps=tuple(Text(p) for p in pieces)))))
+        generation = self.generate(driver())
+        _assert_text(generation, "".join(pieces))
+        assert generation.finished.status == "completed"
+
     # -- cancellation ------------------------------------------------------------------------
 
     def test_cancel_while_server_silent_mid_stream(
@@ -812,6 +1048,226 @@ class DriverConformanceTests:
         (request,) = server.requests
         assert request.wait_closed(PROMPTLY), "the server never saw the connection go"
         assert request.outcome == "client_disconnected", request
+
+    def test_cancel_while_connecting(self) -> None:
+        if not FullBacklog.available():
+            pytest.skip("seeing a connect in progress needs Linux's /proc/net/tcp")
+        with (
+            FullBacklog() as port,
+            closing_drivers(lambda **config: self._build(port.url, **config)) as make,
+        ):
+            cancel = threading.Event()
+            cancelled_at: list[float] = []
+
+            def cancel_while_connecting(event: ev.Event, stream: EventStream) -> None:
+                if isinstance(event, ev.RequestStarted):
+                    assert port.wait_connecting(DEADLINE / 4), (
+                        "the driver's connection never showed as connecting (SYN_SENT)"
+                    )
+                    cancelled_at.append(time.monotonic())
+                    cancel.set()
+
+            generation = self.generate(
+                make(), cancel_event=cancel, on_event=cancel_while_connecting
+            )
+            assert cancelled_at, f"the test never cancelled: {generation.kinds}"
+            took = generation.ended_at - cancelled_at[0]
+            assert took < PROMPTLY, f"the stream took {took:.2f}s to end after the cancel"
+            assert generation.one(ev.RequestFinished).status == "cancelled"
+            assert generation.finished.status == "cancelled"
+            # ``generate`` saw the generation end; its socket must be gone as promptly.
+            assert port.wait_none_connecting(PROMPTLY), (
+                f"the socket was still connecting {PROMPTLY}s after the generation ended"
+            )
+
+    # -- closing the driver ------------------------------------------------------------------
+
+    def test_close_driver_mid_generation(self, server: WireServer, driver: DriverFactory) -> None:
+        self.serve(server, Scenario(steps=(Text("Hello"), Silence())))
+        built = driver()
+        closed_at: list[float] = []
+
+        def close_on_text(event: ev.Event, stream: EventStream) -> None:
+            if isinstance(event, ev.ContentPartFound) and not closed_at:
+                closed_at.append(time.monotonic())
+                _close_within(built, PROMPTLY)
+
+        generation = self.generate(built, on_event=close_on_text)
+        assert closed_at, f"no text came: {generation.kinds}"
+        self._assert_ended_by_close(server, generation, closed_at[0])
+        self._assert_refuses_when_closed(server, lambda: self.generate(built))
+
+    def _assert_ended_by_close(
+        self, server: WireServer, generation: Generation, closed_at: float
+    ) -> None:
+        took = generation.ended_at - closed_at
+        assert took < PROMPTLY, f"the stream took {took:.2f}s to end after driver.close()"
+        assert generation.text == "Hello"
+        assert generation.finished.status == "error", (
+            f"a generation ended by driver.close() must end in error: {generation.kinds}"
+        )
+        error = generation.one(ev.RequestError)
+        assert "closed" in error.error.lower(), f"the error does not say why: {error.error}"
+        assert not generation.of(ev.RequestRetry), "retried on a closed driver"
+        (request,) = server.requests
+        assert request.wait_closed(PROMPTLY), "the server never saw the connection go"
+        assert request.outcome == "client_disconnected", request
+
+    def _assert_refuses_when_closed(
+        self, server: WireServer, run: Callable[[], Generation]
+    ) -> None:
+        """``run()`` (a generation on a closed driver) fails, at the call or in its stream,
+        saying the driver is closed, and sends nothing."""
+        try:
+            later = run()
+        except JanitoError as exc:
+            assert "closed" in str(exc).lower(), f"the refusal does not say why: {exc}"
+        else:
+            assert later.finished.status == "error", f"a closed driver still ran: {later.kinds}"
+            error = later.one(ev.RequestError)
+            assert "closed" in error.error.lower(), f"the error does not say why: {error.error}"
+            assert not later.of(ev.RequestRetry), "retried on a closed driver"
+        assert len(server.requests) == 1, "a closed driver sent a request"
+
+    # -- the same through asyncio ------------------------------------------------------------
+
+    def test_async_text(self, server: WireServer, driver: DriverFactory) -> None:
+        pieces = [f"w{i} " for i in range(20)] + ["naïve ", "日本語 ", "😀"]
+        self.serve(server, Scenario(steps=tuple(Text(p) for p in pieces)))
+        generation = self.agenerate(driver())
+        assert generation.text == "".join(pieces)
+        assert generation.one(ev.RequestFinished).finish_reason == "stop"
+        assert generation.finished.status == "completed"
+        assert generation.finished.messages[-1].content == "".join(pieces)
+
+    def test_async_tool_round_trip(self, server: WireServer, driver: DriverFactory) -> None:
+        call = Call(name="get_weather", arguments='{"city": "Oslo"}', id="call_1")
+        self.serve(
+            server,
+            Scenario(steps=(call,), finish_reason="tool_calls"),
+            Scenario(steps=(Text("Sunny in Oslo."),)),
+        )
+        generation = self.agenerate(driver(), tools=[Tool.from_function(get_weather)])
+        assert generation.one(ev.ToolCallFinished).result == "sunny in Oslo"
+        assert self.adapter.tool_results(server.requests[1]) == [("get_weather", "sunny in Oslo")]
+        assert generation.text == "Sunny in Oslo."
+        finished = generation.finished
+        assert finished.status == "completed"
+        assert [m.role for m in finished.messages] == ["assistant", "tool", "assistant"]
+
+    def test_async_429_is_retried(self, server: WireServer, driver: DriverFactory) -> None:
+        supported = RETRY_AFTER not in self.adapter.unsupported
+        wait = RETRY_AFTER_SECONDS if supported else None
+        limited = HttpError(status=429, message="slow down", retry_after=wait)
+        self.serve(server, Scenario(error=limited), Scenario(steps=(Text("Hello!"),)))
+        generation = self.agenerate(driver())
+        retry = generation.one(ev.RequestRetry)
+        assert retry.status_code == 429 and retry.attempt == 1
+        if wait is not None:
+            assert retry.delay == pytest.approx(wait, abs=0.01)
+        assert len(server.requests) == 2
+        assert generation.text == "Hello!"
+        assert generation.finished.status == "completed"
+
+    def test_async_cancel_mid_stream(self, server: WireServer, driver: DriverFactory) -> None:
+        self.serve(server, Scenario(steps=(Text("Hello"), Silence())))
+        cancelled_at: list[float] = []
+
+        def cancel_on_text(event: ev.Event, stream: AsyncEventStream) -> None:
+            if isinstance(event, ev.ContentPartFound) and not cancelled_at:
+                cancelled_at.append(time.monotonic())
+                stream.cancel()
+
+        generation = self.agenerate(driver(), on_event=cancel_on_text)
+        self._assert_cancelled(server, generation, cancelled_at)
+        assert generation.text == "Hello"
+
+    def test_async_task_cancelled_mid_stream(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        self.serve(server, Scenario(steps=(Text("Hello"), Silence())))
+        built = driver()
+
+        async def main() -> tuple[list[ev.Event], bool, float]:
+            stream = built.astream_generate("Hello there.")
+            events: list[ev.Event] = []
+            text_came = asyncio.Event()
+
+            async def read() -> None:
+                async for event in stream:
+                    events.append(event)
+                    if isinstance(event, ev.ContentPartFound):
+                        text_came.set()
+
+            reader = asyncio.create_task(read())
+            try:
+                await asyncio.wait_for(text_came.wait(), DEADLINE)
+                cancelled_at = time.monotonic()
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+                ended = await stream.join(PROMPTLY)
+                return events, ended, time.monotonic() - cancelled_at
+            finally:
+                reader.cancel()
+                await stream.aclose()
+
+        events, ended, took = self.run_async(main)
+        assert ended and took < PROMPTLY, (
+            f"the generation had not ended {took:.2f}s after its task was cancelled"
+        )
+        assert kinds_of(events) == ["GenerationStarted", "RequestStarted", "ContentPartFound"]
+        self.assert_key_absent(events)
+        (request,) = server.requests
+        assert request.wait_closed(PROMPTLY), "the server never saw the connection go"
+        assert request.outcome == "client_disconnected", request
+
+    def test_async_close_driver_mid_generation(
+        self, server: WireServer, driver: DriverFactory
+    ) -> None:
+        self.serve(server, Scenario(steps=(Text("Hello"), Silence())))
+        built = driver()
+        closed_at: list[float] = []
+
+        def close_on_text(event: ev.Event, stream: AsyncEventStream) -> None:
+            if isinstance(event, ev.ContentPartFound) and not closed_at:
+                closed_at.append(time.monotonic())
+                # On the loop's own thread, as asyncio code calls it: it must not wait for
+                # the loop it blocks.
+                built.close()
+                took = time.monotonic() - closed_at[0]
+                assert took < PROMPTLY, f"driver.close() took {took:.2f}s"
+
+        generation = self.agenerate(built, on_event=close_on_text)
+        assert closed_at, f"no text came: {generation.kinds}"
+        self._assert_ended_by_close(server, generation, closed_at[0])
+        self._assert_refuses_when_closed(server, lambda: self.agenerate(built))
+
+
+def _assert_text(generation: Generation, expected: str) -> None:
+    """The generation's text is exactly ``expected``, said with what came instead."""
+    assert generation.text == expected, (
+        f"the text differs: {generation.text!r} instead of {expected!r}; events "
+        f"{generation.kinds}, errors {[e.error for e in generation.of(ev.RequestError)]}"
+    )
+
+
+def _close_within(driver: LLMDriver, seconds: float) -> None:
+    """``driver.close()`` on a thread of its own, failing if it takes over ``seconds``."""
+    failed: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            driver.close()
+        except BaseException as exc:
+            failed.append(exc)
+
+    closer = threading.Thread(target=close, name="conformance-close", daemon=True)
+    closer.start()
+    closer.join(seconds)
+    assert not closer.is_alive(), f"driver.close() took more than {seconds}s"
+    if failed:
+        raise failed[0]
 
 
 _STANDARD_TESTS = frozenset(

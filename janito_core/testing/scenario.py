@@ -83,13 +83,20 @@ class HttpError:
 
 @attrs.frozen(kw_only=True)
 class Scenario:
-    """One provider response, in neutral terms."""
+    """One provider response, in neutral terms.
+
+    ``delay`` is the pause before each event. ``end=False`` leaves out how the provider marks a
+    complete response (its end event, ``[DONE]``, its finish reason, its last line): the body
+    then ends cleanly right after ``steps``, the way a server that died between two events
+    looks. ``usage`` and ``finish_reason`` may go with the end marker.
+    """
 
     steps: tuple[Step, ...] = ()
     usage: Usage | None = None
     finish_reason: str = "stop"
     error: HttpError | None = None
     delay: float = 0.0
+    end: bool = True
 
 
 class WireAdapter(ABC):
@@ -109,7 +116,13 @@ class WireAdapter(ABC):
 
     @abstractmethod
     def reply(self, scenario: Scenario) -> Reply:
-        """The server's reply carrying ``scenario`` in the provider's wire format."""
+        """The server's reply carrying ``scenario`` in the provider's wire format.
+
+        Characters beyond ASCII are written raw, as providers send them
+        (``json.dumps(..., ensure_ascii=False)``; ``server.sse`` does), and ``scenario.end``
+        is honoured: the suite checks both. Charsets, byte order marks, split writes and
+        dropped connections are the suite's to add (``janito_core.testing.quirks``).
+        """
 
     @abstractmethod
     def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:

@@ -201,6 +201,8 @@ class GeminiWireAdapter(WireAdapter):
             elif isinstance(step, Cut):
                 steps.append(Drop())
                 return Reply(steps=steps)
+        if not scenario.end:
+            return Reply(headers={"Content-Type": "text/event-stream"}, steps=steps)
         usage = usage_metadata(scenario.usage) if scenario.usage is not None else None
         finish = _FINISH.get(scenario.finish_reason, scenario.finish_reason.upper())
         steps.append(event(chunk([text("")], finish=finish, usage=usage), delay))

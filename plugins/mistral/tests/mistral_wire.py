@@ -167,6 +167,8 @@ class MistralWireAdapter(WireAdapter):
                 return stream_reply(steps, delay=scenario.delay)
         if calls:
             steps.append(self._calls(calls, number))
+        if not scenario.end:
+            return stream_reply(steps, done=False, delay=scenario.delay)
         usage = usage_json(scenario.usage) if scenario.usage is not None else None
         steps.append(chunk({"content": ""}, finish_reason=scenario.finish_reason, usage=usage))
         return stream_reply(steps, delay=scenario.delay)

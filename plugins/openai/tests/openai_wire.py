@@ -172,6 +172,8 @@ class ChatWireAdapter(WireAdapter):
             elif isinstance(step, Cut):
                 items.append(Drop())
                 return chat_reply(items, delay=scenario.delay)
+        if not scenario.end:
+            return chat_reply(items, done=False, delay=scenario.delay)
         items.append(chat_chunk({}, finish_reason=scenario.finish_reason))
         if scenario.usage is not None:
             items.append(chat_chunk(usage=chat_usage_json(scenario.usage), choices=False))
@@ -411,6 +413,10 @@ def responses_reply(scenario: Scenario, model: str = "gpt-4o-mini-2024-07-18") -
         elif isinstance(step, Cut):
             writer.raw(Drop())
             return Reply(status=200, headers=SSE_HEADERS, steps=writer.steps)
+    if not scenario.end:
+        # The items are finished; only response.completed (or .incomplete) is missing.
+        writer.close()
+        return Reply(status=200, headers=SSE_HEADERS, steps=writer.steps)
     writer.finish(scenario.finish_reason, scenario.usage)
     return Reply(status=200, headers=SSE_HEADERS, steps=writer.steps)
 

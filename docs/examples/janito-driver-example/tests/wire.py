@@ -22,7 +22,8 @@ from janito_core.testing.server import Drop, RecordedRequest, Reply, Send, Stall
 
 
 def _line(event: dict[str, Any], delay: float) -> Send:
-    return Send(json.dumps(event) + "\n", delay=delay)
+    # Raw UTF-8, as real servers write it, so the driver meets U+2028 and friends unescaped.
+    return Send(json.dumps(event, ensure_ascii=False) + "\n", delay=delay)
 
 
 class ExampleWireAdapter(WireAdapter):
@@ -70,7 +71,8 @@ class ExampleWireAdapter(WireAdapter):
                 "total_tokens": scenario.usage.total_tokens,
             }
             steps.append(_line(usage, scenario.delay))
-        steps.append(_line({"type": "end", "reason": scenario.finish_reason}, scenario.delay))
+        if scenario.end:
+            steps.append(_line({"type": "end", "reason": scenario.finish_reason}, scenario.delay))
         return Reply(headers=headers, steps=steps)
 
     def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
