@@ -51,6 +51,33 @@ def driver(make_driver: Callable[..., GeminiDriver]) -> GeminiDriver:
     return make_driver()
 
 
+class SdkPathDriver(GeminiDriver):
+    """The driver on its fallback path: the SDK reads the body and the driver its objects."""
+
+    read_raw = False
+
+
+@pytest.fixture(params=["raw", "sdk"])
+def either_driver(
+    request: pytest.FixtureRequest,
+    server: WireServer,  # noqa: F811
+    adapter: GeminiWireAdapter,
+) -> Iterator[GeminiDriver]:
+    """The driver on each of its two paths: reading the body raw, and the SDK fallback."""
+    kind = GeminiDriver if request.param == "raw" else SdkPathDriver
+    driver = kind(
+        api_key=adapter.api_key,
+        base_url=server.url,
+        model=adapter.model,
+        timeout=5.0,
+        retry_base_delay=0.01,
+    )
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
 @pytest.fixture
 def run(driver: GeminiDriver) -> RunFn:
     """Run one generation on the default driver to its end and return its events."""

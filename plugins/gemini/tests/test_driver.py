@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import subprocess
 import sys
+import time
 
 import pytest
 from gemini_support import order
@@ -18,11 +21,19 @@ from gemini_wire import (
     stream_reply,
     text,
 )
+from google import genai
 from janito_driver_gemini.driver import GeminiDriver
 
+from conftest import SdkPathDriver
 from janito_core import Message, Tool, get_driver
 from janito_core import events as ev
-from janito_core.errors import DriverConfigError, InvalidRequestError, RateLimitError
+from janito_core.errors import (
+    AuthenticationError,
+    ContentFilterError,
+    DriverConfigError,
+    InvalidRequestError,
+    RateLimitError,
+)
 from janito_core.testing import (
     client_threads,
     events_of,
@@ -391,6 +402,7 @@ def test_blocked_prompt_is_a_clear_error(server, run):
     assert "PROHIBITED_CONTENT" in error.error
     assert "The prompt is not allowed." in error.error
     assert error.retryable is False
+    assert isinstance(error.exception, ContentFilterError)
     assert finished_event(events).status == "error"
     assert len(server.requests) == 1
 
@@ -507,6 +519,7 @@ def test_bad_key_says_which_variable_to_check(server, make_driver, monkeypatch):
     assert "check GEMINI_API_KEY" in error.error
     assert "AIza-bad-key-from-env" not in error.error
     assert error.retryable is False
+    assert isinstance(error.exception, AuthenticationError)
 
 
 def test_dropped_connection_before_content_is_retried(server, run):
@@ -670,3 +683,207 @@ def test_plugin_module_imports_no_sdk():
         "assert 'google.genai' not in sys.modules, 'plugin imported the SDK'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# -- the raw body and the SDK's fallback ---------------------------------------------------
+
+COMMENTED = (Send(": keep-alive" + SEP), chunk([text("Hi")], finish="STOP", usage=USAGE))
+
+
+def test_google_genai_leaves_the_body_to_the_driver(server, driver, caplog):
+    """Fails when a google-genai release stops handing the response to the driver's transport.
+
+    Then the driver falls back to the SDK's objects and logs it; the stream here tells the two
+    paths apart too: the SDK takes any line that is not ``data: `` for JSON and fails on an
+    SSE comment, which the driver's own reader skips as the SSE standard says.
+    """
+    caplog.set_level(logging.WARNING, logger="janito_driver_gemini")
+    server.enqueue(stream_reply(*COMMENTED))
+    events = finish(driver.stream_generate("hi"))
+    fallback = [r.getMessage() for r in caplog.records if "did not hand" in r.getMessage()]
+    assert not fallback, (
+        f"the raw-stream path no longer engages with google-genai {genai.__version__}: "
+        f"{fallback}; see janito_driver_gemini/capture.py"
+    )
+    assert finished_event(events).status == "completed", events_of(events, ev.RequestError)
+    assert text_of(events) == "Hi"
+
+
+def test_the_fallback_reads_the_sdk_objects(server):
+    """The SDK path, which the test above would meet if the raw path broke."""
+    driver = SdkPathDriver(
+        api_key="k", base_url=server.url, model="gemini-test", timeout=5.0, max_retries=0
+    )
+    try:
+        server.enqueue(stream_reply(*COMMENTED), done("Fine."))
+        events = finish(driver.stream_generate("hi"))
+        (error,) = events_of(events, ev.RequestError)
+        assert "could not be read as JSON" in error.error
+        assert text_of(finish(driver.stream_generate("hi"))) == "Fine."
+    finally:
+        driver.close()
+
+
+def test_both_paths_give_the_same_parts(server, either_driver):
+    server.enqueue(
+        stream_reply(
+            chunk([text("Hmm.", thought=True, signature=SIG_A)]),
+            chunk([text("Let me "), text("look. "), call("get_weather", {"city": "Oslo"})]),
+            chunk([text("")], finish="STOP", usage=USAGE),
+        ),
+        done("Cold."),
+    )
+    events = finish(either_driver.stream_generate("Weather?", tools=TOOLS))
+    assert order(events) == [
+        ("reasoning", "Hmm."),
+        ("text", "Let me "),
+        ("text", "look. "),
+        ("call", "get_weather"),
+        ("result", "sunny in Oslo"),
+        ("text", "Cold."),
+    ]
+    first = finished_event(events).messages[0]
+    assert first.provider_data["gemini"]["parts"] == [
+        {"text": "Hmm.", "thought": True, "thoughtSignature": SIG_A},
+        {"text": "Let me look. "},
+        {"functionCall": {"name": "get_weather", "args": {"city": "Oslo"}}},
+    ]
+    assert events_of(events, ev.RequestFinished)[0].usage == Usage(
+        input_tokens=9, output_tokens=4, total_tokens=13
+    )
+
+
+def test_a_cut_after_the_final_chunk_keeps_the_answer(server, either_driver):
+    server.enqueue(stream_reply(chunk([text("Whole.")], finish="STOP", usage=USAGE), Drop()))
+    events = finish(either_driver.stream_generate("hi"))
+    assert finished_event(events).status == "completed"
+    assert text_of(events) == "Whole."
+    assert not events_of(events, ev.RequestRetry)
+
+
+def test_a_silence_after_the_final_chunk_does_not_hold_the_answer(server, driver):
+    server.enqueue(stream_reply(chunk([text("Whole.")], finish="STOP"), Stall()))
+    started = time.monotonic()
+    events = finish(driver.stream_generate("hi"))
+    assert finished_event(events).status == "completed"
+    assert time.monotonic() - started < 4.0  # the read timeout is 5 s
+    (request,) = server.requests
+    assert request.wait_closed(5.0)
+
+
+def test_in_stream_error_with_a_status_word_only(server, make_driver):
+    driver = make_driver(max_retries=1)
+    slow_down = {"error": {"status": "RESOURCE_EXHAUSTED", "message": "slow down"}}
+    server.enqueue(stream_reply(slow_down), stream_reply(slow_down))
+    events = finish(driver.stream_generate("hi"))
+    assert len(events_of(events, ev.RequestRetry)) == 1
+    (error,) = events_of(events, ev.RequestError)
+    assert "RESOURCE_EXHAUSTED: slow down" in error.error
+    assert isinstance(error.exception, RateLimitError)
+
+
+def test_whole_json_array_is_read_as_chunks(server, run):
+    body = [chunk([text("Hel")]), chunk([text("lo")], finish="STOP", usage=USAGE)]
+    server.enqueue(Reply(headers={"Content-Type": "application/json"}, body=body))
+    events = run()
+    assert [e.content_part for e in events_of(events, ev.ContentPartFound)] == ["Hel", "lo"]
+    assert finished_event(events).status == "completed"
+
+
+def test_a_page_that_is_no_event_stream_is_not_an_empty_answer(server, run):
+    server.enqueue(Reply(headers={"Content-Type": "text/html"}, body="<html>proxy</html>"))
+    events = run()
+    (error,) = events_of(events, ev.RequestError)
+    assert "text/html, not an event stream; check base_url" in error.error
+    assert len(server.requests) == 1
+
+
+def test_raw_line_separators_inside_text(server, run):
+    tricky = "a\u2028b\u2029c\u0085d"
+    server.enqueue(stream_reply(chunk([text(tricky)], finish="STOP")))
+    assert text_of(run()) == tricky
+
+
+# -- asyncio -------------------------------------------------------------------------------
+
+
+def test_concurrent_generations_keep_their_own_bodies(server, driver):
+    count = 20
+    server.enqueue(
+        *[
+            stream_reply(
+                *[chunk([text(f"{i}.{j} ")]) for j in range(5)], chunk([text("")], finish="STOP")
+            )
+            for i in range(count)
+        ]
+    )
+
+    async def main():
+        return await asyncio.gather(*[driver.agenerate("hi") for _ in range(count)])
+
+    texts = sorted(result.text for result in asyncio.run(main()))
+    assert texts == sorted("".join(f"{i}.{j} " for j in range(5)) for i in range(count))
+
+
+async def _cancel_task_when(driver, ready) -> list[ev.Event]:
+    seen: list[ev.Event] = []
+
+    async def consume() -> None:
+        async for event_ in driver.astream_generate("hi"):
+            seen.append(event_)
+
+    task = asyncio.create_task(consume())
+    async with asyncio.timeout(5.0):
+        await ready(seen)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return seen
+
+
+def test_task_cancel_mid_stream_closes_the_connection(server, either_driver):
+    server.enqueue(stream_reply(chunk([text("first")]), Stall()))
+
+    async def got_text(seen):
+        while not events_of(seen, ev.ContentPartFound):
+            await asyncio.sleep(0.005)
+
+    seen = asyncio.run(_cancel_task_when(either_driver, got_text))
+    assert text_of(seen) == "first"
+    (request,) = server.requests
+    assert request.wait_closed(5.0), "the server never saw the connection go"
+    assert request.outcome == "client_disconnected"
+
+
+def test_task_cancel_before_the_headers_closes_the_connection(server, either_driver):
+    server.enqueue(Reply(headers_delay=30.0, body="{}"))
+
+    async def sent(seen):
+        await asyncio.to_thread(server.wait_for_requests, 1)
+
+    asyncio.run(_cancel_task_when(either_driver, sent))
+    (request,) = server.requests
+    assert request.wait_closed(5.0), "the server never saw the connection go"
+    assert request.outcome == "client_disconnected"
+
+
+def test_close_ends_a_generation_in_flight(server, driver):
+    server.enqueue(stream_reply(chunk([text("first")]), Stall()))
+    stream = driver.stream_generate("hi")
+    seen: list[ev.Event] = []
+    for event_ in stream:
+        seen.append(event_)
+        if isinstance(event_, ev.ContentPartFound):
+            break
+    driver.close()
+    seen += list(stream)
+    assert stream.join(5.0)
+    validate_events(seen)
+    (error,) = events_of(seen, ev.RequestError)
+    assert "closed while a request was in flight" in error.error
+    (request,) = server.requests
+    assert request.wait_closed(5.0)
+    assert request.outcome == "client_disconnected"
+    (error,) = events_of(finish(driver.stream_generate("hi")), ev.RequestError)
+    assert error.error == "the gemini driver was closed"
+    assert len(server.requests) == 1
