@@ -15,6 +15,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncEventStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContentFilterError",
+    "ContextLengthError",
     "DriverConfigError",
     "DriverInfo",
     "DriverNotFoundError",
@@ -25,7 +29,10 @@ __all__ = [
     "JanitoError",
     "LLMDriver",
     "Message",
+    "ModelNotFoundError",
     "PluginLoadError",
+    "ProviderOverloadedError",
+    "RateLimitError",
     "Tool",
     "ToolCall",
     "Usage",
@@ -38,6 +45,13 @@ __all__ = [
 # name -> module that defines it; loaded on first access so `import janito_core` stays cheap.
 _EXPORTS = {
     "AsyncEventStream": "janito_core.aio",
+    "AuthenticationError": "janito_core.errors",
+    "BadRequestError": "janito_core.errors",
+    "ContentFilterError": "janito_core.errors",
+    "ContextLengthError": "janito_core.errors",
+    "ModelNotFoundError": "janito_core.errors",
+    "ProviderOverloadedError": "janito_core.errors",
+    "RateLimitError": "janito_core.errors",
     "DriverConfigError": "janito_core.errors",
     "DriverNotFoundError": "janito_core.errors",
     "GenerationError": "janito_core.errors",
@@ -45,8 +59,8 @@ _EXPORTS = {
     "JanitoError": "janito_core.errors",
     "PluginLoadError": "janito_core.errors",
     "LLMDriver": "janito_core.driver",
-    "EventStream": "janito_core.harness",
-    "GenerationResult": "janito_core.harness",
+    "EventStream": "janito_core.streams",
+    "GenerationResult": "janito_core.result",
     "Message": "janito_core.messages",
     "ToolCall": "janito_core.messages",
     "Tool": "janito_core.tools",
@@ -62,17 +76,25 @@ if TYPE_CHECKING:
     from janito_core.aio import AsyncEventStream
     from janito_core.driver import LLMDriver
     from janito_core.errors import (
+        AuthenticationError,
+        BadRequestError,
+        ContentFilterError,
+        ContextLengthError,
         DriverConfigError,
         DriverNotFoundError,
         GenerationError,
         InvalidRequestError,
         JanitoError,
+        ModelNotFoundError,
         PluginLoadError,
+        ProviderOverloadedError,
+        RateLimitError,
     )
-    from janito_core.harness import EventStream, GenerationResult
     from janito_core.hookspecs import hookimpl
     from janito_core.messages import Message, ToolCall
     from janito_core.registry import DriverInfo, get_driver, list_drivers
+    from janito_core.result import GenerationResult
+    from janito_core.streams import EventStream
     from janito_core.tools import Tool
     from janito_core.usage import Usage
 

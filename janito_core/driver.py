@@ -32,8 +32,10 @@ import attrs
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.messages import Message
 from janito_core.parts import Part
-from janito_core.retry import ErrorInfo, ProviderError
+from janito_core.redact import redact_url, register_secret
+from janito_core.retry import ErrorInfo, ProviderError, check_retry_config
 from janito_core.tools import Tool
+from janito_core.transport import check_base_url, describe_transport_error
 
 if TYPE_CHECKING:
     from janito_core.aio import AsyncEventStream
@@ -62,6 +64,15 @@ class DriverConfig:
     retry_base_delay: float = 0.5
     max_retry_delay: float = 60.0
     options: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __repr__(self) -> str:
+        base_url = redact_url(self.base_url, self.api_key)
+        return (
+            f"DriverConfig(model={self.model!r}, base_url={base_url!r}, timeout={self.timeout!r}, "
+            f"max_retries={self.max_retries!r}, max_tool_rounds={self.max_tool_rounds!r}, "
+            f"retry_base_delay={self.retry_base_delay!r}, "
+            f"max_retry_delay={self.max_retry_delay!r}, options={self.options!r})"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -168,12 +179,14 @@ class LLMDriver:
             )
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise DriverConfigError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if not isinstance(max_tool_rounds, int) or max_tool_rounds < 1:
+        if (
+            not isinstance(max_tool_rounds, int)
+            or isinstance(max_tool_rounds, bool)
+            or max_tool_rounds < 1
+        ):
             raise DriverConfigError(f"max_tool_rounds must be an int >= 1, got {max_tool_rounds!r}")
-        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise DriverConfigError(
-                f"timeout must be a positive number of seconds, got {timeout!r}"
-            )
+        check_retry_config(retry_base_delay, max_retry_delay, timeout)
+        base_url = check_base_url(base_url, secret=api_key)
         _check_options(options)
         self.config = DriverConfig(
             model=model or self.default_model,
@@ -182,15 +195,17 @@ class LLMDriver:
             timeout=float(timeout) if timeout is not None else None,
             max_retries=max_retries,
             max_tool_rounds=max_tool_rounds,
-            retry_base_delay=retry_base_delay,
-            max_retry_delay=max_retry_delay,
+            retry_base_delay=float(retry_base_delay),
+            max_retry_delay=float(max_retry_delay),
             options=dict(options),
         )
+        # The key must not show in httpx2's request log either (some gateways take it in the
+        # URL); the registration ends with this driver.
+        register_secret(api_key, owner=self)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(model={self.config.model!r}, base_url={self.config.base_url!r})"
-        )
+        base_url = redact_url(self.config.base_url, self.config.api_key)
+        return f"{type(self).__name__}(model={self.config.model!r}, base_url={base_url!r})"
 
     @property
     def model(self) -> str:
@@ -345,8 +360,12 @@ class LLMDriver:
         """What ``exc`` (raised by ``stream_request``) means; override for the SDK's errors."""
         if isinstance(exc, ProviderError):
             return exc.info
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return ErrorInfo(message=f"connection problem: {exc}", retryable=True)
+        where = f"the {self.name or type(self).__name__} server"
+        if self.config.base_url:
+            where += f" at {redact_url(self.config.base_url, self.config.api_key)}"
+        transport = describe_transport_error(exc, where=where, timeout=self.config.timeout)
+        if transport is not None:
+            return transport
         return ErrorInfo(message=f"{type(exc).__name__}: {exc}")
 
     def check_options(self, options: Mapping[str, Any]) -> None:

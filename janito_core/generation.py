@@ -22,6 +22,8 @@ import attrs
 from janito_core import events as ev
 from janito_core.errors import GenerationError, JanitoError
 from janito_core.messages import Message, ToolCall
+from janito_core.redact import redact
+from janito_core.retry import ErrorInfo
 from janito_core.tools import Tool
 from janito_core.usage import Usage
 
@@ -284,20 +286,25 @@ class Generation:
             return True
         return False
 
-    def fail(self, failure: BaseException) -> None:
-        """End the stream after an unexpected exception (a bug in a driver or the harness)."""
+    def fail(self, failure: BaseException, info: ErrorInfo | None = None) -> None:
+        """End the stream as failed: after an unexpected exception (a bug in a driver or the
+        harness), or with ``info`` when the failure was understood (the driver was closed)."""
         if self.finished:
             return
-        for event in self.closing_events(failure):
+        for event in self.closing_events(failure, info):
             self.commit(event)
 
-    def closing_events(self, failure: BaseException | None = None) -> list[ev.Event]:
+    def closing_events(
+        self, failure: BaseException | None = None, info: ErrorInfo | None = None
+    ) -> list[ev.Event]:
         """The events that close whatever is open: as cancelled, or as failed with ``failure``."""
         base = self.base
         closing: list[ev.Event] = []
-        problem = (
-            None if failure is None else f"internal error: {type(failure).__name__}: {failure}"
-        )
+        problem: str | None = None
+        if info is not None:
+            problem = info.message
+        elif failure is not None:
+            problem = f"internal error: {type(failure).__name__}: {failure}"
         if self.tool_open is not None:
             request_id, call_id, name = self.tool_open
             closing.append(
@@ -317,11 +324,21 @@ class Generation:
             if failed_request is None:  # failed between requests: still say so inside a request
                 failed_request = f"{self.generation_id[:12]}-failure"
                 closing.append(ev.RequestStarted(**base, request_id=failed_request))
-            error = GenerationError(self.redact(problem))
+            message = self.redact(problem)
+            error = (
+                GenerationError(message)
+                if info is None
+                else attrs.evolve(info, message=message).to_error()
+            )
             error.__cause__ = self.safe_exception(failure)
             closing.append(
                 ev.RequestError(
-                    **base, request_id=failed_request, error=self.redact(problem), exception=error
+                    **base,
+                    request_id=failed_request,
+                    error=message,
+                    exception=error,
+                    status_code=None if info is None else info.status_code,
+                    retryable=False,
                 )
             )
         elif self.request_open is not None:
@@ -350,17 +367,16 @@ class Generation:
     # -- secrets -----------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """``text`` without the API key."""
-        key = self.driver.config.api_key
-        if key and key in text:
-            text = text.replace(key, "***")
-        return text
+        """``text`` without the API key (also URL-encoded)."""
+        return redact(text, self.driver.config.api_key)
 
     def safe_exception(self, exc: BaseException) -> BaseException:
         """``exc``, or a stand-in without the API key when its text carries the key."""
         key = self.driver.config.api_key
-        if key and (key in str(exc) or key in repr(exc.args)):
-            return RedactedError(f"{type(exc).__name__}: {self.redact(str(exc))}")
+        if key:
+            text = f"{exc}\n{exc.args!r}"
+            if redact(text, key) != text:
+                return RedactedError(f"{type(exc).__name__}: {self.redact(str(exc))}")
         return exc
 
 

@@ -20,6 +20,7 @@ import attrs
 
 from janito_core import events as ev
 from janito_core.bridge import iterate_in_thread, run_in_thread
+from janito_core.clients import take_close_abort
 from janito_core.driver import ProviderRequest, RequestContext, is_async_driver
 from janito_core.generation import Generation, Response
 from janito_core.messages import Message, ToolCall
@@ -43,6 +44,16 @@ async def run_generation(gen: Generation) -> None:
     try:
         await _rounds(gen)
     except asyncio.CancelledError:
+        task = asyncio.current_task()
+        closed = take_close_abort(task) if task is not None else None
+        if closed is not None and not gen.finished:
+            # driver.close() aborted the request while it waited outside the driver's own
+            # code (say, for a tool): that is an error the user must see, not a cancel.
+            uncancel = getattr(task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
+            gen.fail(ProviderError(closed), closed)
+            return
         # Cancelled from outside (the consumer's task, a timeout, loop shutdown) or by cancel():
         # either way the stream is closed as cancelled.
         gen.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -129,18 +130,23 @@ def test_an_observer_cancelling_at_every_event_keeps_events_and_history_in_agree
         seen: list[ev.Event] = []
         driver = make(script())
         holder: list[EventStream] = []
+        ready = threading.Event()
 
         def cancel_at(
             event: ev.Event,
             index: int = index,
             seen: list[ev.Event] = seen,
             holder: list[EventStream] = holder,
+            ready: threading.Event = ready,
         ) -> None:
             if len(seen) == index + 1:
+                # The loop may reach this event before stream_generate has returned.
+                assert ready.wait(5)
                 holder[0].cancel()
 
         stream = driver.stream_generate("hi", tools=TOOLS, observers=[seen.append, cancel_at])
         holder.append(stream)
+        ready.set()
         events = list(stream)
         assert stream.join(5)
         check_agreement(events)

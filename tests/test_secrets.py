@@ -43,11 +43,6 @@ def test_key_is_absent_everywhere(caplog: pytest.LogCaptureFixture) -> None:
     assert "***" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LLMDriver/DriverConfig reprs do not mask base_url yet: they should show "
-    "janito_core.redact.redact_url(base_url, api_key); remove this marker once they do",
-)
 def test_key_inside_base_url_is_absent_from_reprs() -> None:
     driver = ScriptedDriver(
         [[TextPart("hi")]], api_key=KEY, base_url=f"https://gateway.example/{KEY}/v1?key={KEY}"
