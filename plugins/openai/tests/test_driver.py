@@ -4,6 +4,7 @@ text, tool calls in response order, reasoning, usage, finish reasons, cancel and
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -206,6 +207,39 @@ def test_cancel_before_the_response_headers(
     assert client_threads() == baseline
     validate_events(events)
     assert finished_event(events).status == "cancelled"
+
+
+def test_cancel_while_the_connection_is_being_made() -> None:
+    # A listener whose accept queue is full: the driver's TCP connect stays pending.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        fillers = [socket.socket() for _ in range(4)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                filler.connect_ex(address)
+            baseline = client_threads()
+            url = f"http://{address[0]}:{address[1]}/v1"
+            driver = OpenAIDriver(api_key="sk-test", base_url=url, timeout=60)
+            cancel = threading.Event()
+            stream = driver.stream_generate("Hi", cancel_event=cancel)
+            events = []
+            for event in stream:
+                events.append(event)
+                if isinstance(event, ev.RequestStarted):
+                    started = time.monotonic()
+                    cancel.set()
+            assert time.monotonic() - started < 2.0
+            assert stream.join(5.0)
+            assert client_threads() == baseline
+            validate_events(events)
+            assert finished_event(events).status == "cancelled"
+            driver.close()
+        finally:
+            for filler in fillers:
+                filler.close()
 
 
 def test_malformed_event_is_a_clear_error_not_retried(
