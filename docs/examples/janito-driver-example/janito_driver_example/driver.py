@@ -15,9 +15,14 @@ The wire, in full:
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import logging
+import select
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +42,9 @@ DEFAULT_BASE_URL = "http://localhost:8080"
 KEY_VARIABLE = "EXAMPLE_API_KEY"
 _MAX_LINE = 1 << 20
 _MAX_ERROR_BODY = 1 << 16
+# How often a connect in progress looks at whether the request was aborted.
+_CONNECT_POLL = 0.02
+_IN_PROGRESS = (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK)
 
 
 class ExampleDriver(LLMDriver):
@@ -46,14 +54,48 @@ class ExampleDriver(LLMDriver):
     default_model = "example-1"
     api_key_env = (KEY_VARIABLE,)
 
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._in_flight: set[RequestContext] = set()
+
+    def close(self) -> None:
+        """Abort the requests in flight, then refuse new ones with a clear error."""
+        with self._lock:
+            self._closed = True
+            in_flight, self._in_flight = self._in_flight, set()
+        for context in in_flight:
+            context.abort()
+
     def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
+        with self._lock:
+            if self._closed:
+                raise ProviderError(ErrorInfo(message="the example driver was closed"))
+            self._in_flight.add(context)
+        try:
+            yield from self._stream(request, context)
+        except Exception:
+            if self._closed:
+                raise ProviderError(
+                    ErrorInfo(message="the example driver was closed while a request was in flight")
+                ) from None
+            raise
+        finally:
+            with self._lock:
+                self._in_flight.discard(context)
+
+    def _stream(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
         url = urlsplit(self.config.base_url or DEFAULT_BASE_URL)
-        connection_class = (
-            http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        )
-        connection = connection_class(
-            url.hostname or "localhost", url.port, timeout=self.config.timeout
-        )
+        if url.scheme == "https":
+            # The abortable connect below is for plain HTTP; TLS keeps http.client's own.
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                url.hostname or "localhost", url.port, timeout=self.config.timeout
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                url.hostname or "localhost", url.port, timeout=self.config.timeout
+            )
 
         def abort() -> None:
             # Runs on the cancelling thread: shutting the socket down wakes the worker's blocked
@@ -64,7 +106,12 @@ class ExampleDriver(LLMDriver):
 
         context.on_abort(abort)
         try:
-            connection.connect()
+            if url.scheme == "https":
+                connection.connect()
+            else:
+                connection.sock = _connect(
+                    (url.hostname or "localhost", url.port or 80), self.config.timeout, context
+                )
             if context.aborted:
                 # The abort ran before the socket existed, so it had nothing to shut down.
                 raise ConnectionAbortedError("the request was cancelled")
@@ -127,6 +174,40 @@ class ExampleDriver(LLMDriver):
         if isinstance(exc, OSError):
             return ErrorInfo(message=f"cannot reach {where}: {exc}", retryable=True)
         return super().describe_error(exc)
+
+
+def _connect(
+    address: tuple[str, int], timeout: float | None, context: RequestContext
+) -> socket.socket:
+    """Connect like ``socket.create_connection``, but give up as soon as the request is aborted.
+
+    A blocking ``connect()`` cannot be woken from another thread (shutting an unconnected socket
+    down does nothing), so the connect runs non-blocking and looks at the abort every 20 ms.
+    """
+    family, kind, proto, _, target = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setblocking(False)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        error = sock.connect_ex(target)
+        while error in _IN_PROGRESS:
+            if context.aborted:
+                raise ConnectionAbortedError("the request was cancelled while connecting")
+            wait = _CONNECT_POLL
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    raise TimeoutError(f"connecting to {address[0]}:{address[1]} timed out")
+            _, writable, _ = select.select([], [sock], [], wait)
+            if writable:
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"cannot connect to {address[0]}:{address[1]}")
+        sock.settimeout(timeout)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
 
 
 def _parts(response: http.client.HTTPResponse) -> Iterator[Part]:
