@@ -5,7 +5,7 @@ Sections (``--only`` takes any of them, comma-separated or repeated):
 - ``overhead``: a 5,000-part stream through the bare SDKs, janito-core and the peers;
 - ``cancel``: cancellation latency, mid-stream and while the server stalls;
 - ``startup``: start-up times of janito-core's commands and of the peers;
-- ``concurrency``: 500 generations at once through one driver;
+- ``concurrency``: 100 to 1,000 generations at once, four clients, a compiled server;
 - ``report``: only rewrite docs/benchmarks.md and the plot from bench/results/.
 
 ``--quick`` makes every section small, to try the suite out; its figures are not for the page.

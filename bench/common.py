@@ -34,8 +34,9 @@ class Sizes:
     cancel_peer_stall_trials: int = 4
     startup_runs: int = 10
     startup_peer_runs: int = 3
-    concurrency_generations: int = 500
-    concurrency_light_generations: int = 25
+    concurrency_loads: tuple[int, ...] = (100, 250, 500, 1000)
+    # Rounds per load: the slow clients at 1,000 at once take most of a minute each.
+    concurrency_rounds: tuple[int, ...] = (3, 3, 2, 1)
     concurrency_parts: int = 200
     concurrency_interval: float = 0.020
 
@@ -56,9 +57,9 @@ class Sizes:
             cancel_peer_stall_trials=2,
             startup_runs=3,
             startup_peer_runs=2,
-            concurrency_generations=50,
-            concurrency_light_generations=10,
-            concurrency_parts=50,
+            concurrency_loads=(100, 500),
+            concurrency_rounds=(1, 1),
+            concurrency_parts=100,
         )
 
     def as_dict(self) -> dict[str, Any]:
