@@ -12,8 +12,9 @@ steadier of the two, and the page shows both.
 
 Extra rows explain where janito-core's time goes:
 
-- ``janito driver only``: the driver's ``stream_request`` iterated directly on the calling
-  thread, without the harness: the driver's translation of SDK chunks into parts;
+- ``janito driver only``: the driver's ``astream_request`` (on a loop of its own) or
+  ``stream_request`` (on the calling thread) iterated directly, without the harness: the
+  driver's translation of the response into parts;
 - ``raw wire``: ``httpx2`` + splitting SSE lines + ``json.loads``, no SDK at all: what the bytes
   cost before any SDK builds its objects;
 - ``harness alone`` (not a row): the harness with a driver that yields ready-made parts, no
@@ -27,7 +28,7 @@ import asyncio
 import functools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from bench.common import Sizes, log, median
@@ -56,11 +57,13 @@ def _driver_only(provider: Provider, url: str) -> Client:
 
     driver = janito_driver(provider, url)
 
-    def open_driver() -> Opened:
-        request = ProviderRequest(
+    def request() -> ProviderRequest:
+        return ProviderRequest(
             request_id="bench-1", model=MODELS[provider], messages=(Message.user(PROMPT),)
         )
-        parts = driver.stream_request(request, RequestContext())
+
+    def open_driver() -> Opened:
+        parts = driver.stream_request(request(), RequestContext())
 
         def texts() -> Iterator[str]:
             for part in parts:
@@ -69,14 +72,43 @@ def _driver_only(provider: Provider, url: str) -> Client:
 
         return Opened(texts(), parts.close)
 
-    return Client("janito-driver", provider, open_driver)
+    # One loop for every call: the driver's HTTP client belongs to the loop it was made on.
+    loop = asyncio.new_event_loop()
+
+    def open_async_driver() -> Opened:
+        # The whole answer is read when the stream is opened; ``_consume`` times it all the same.
+        async def read() -> list[str]:
+            texts: list[str] = []
+            parts = driver.astream_request(request(), RequestContext())
+            try:
+                async for part in parts:
+                    if type(part) is TextPart:
+                        texts.append(part.text)
+            finally:
+                await parts.aclose()
+            return texts
+
+        return Opened(iter(loop.run_until_complete(read())), lambda: None)
+
+    opener = open_async_driver if _is_async(driver) else open_driver
+    return Client("janito-driver", provider, opener)
+
+
+def _is_async(driver: Any) -> bool:
+    """Whether ``driver`` implements the asyncio seam (``astream_request``) itself."""
+    from janito_core.driver import LLMDriver
+
+    base = getattr(LLMDriver, "astream_request", None)
+    mine = getattr(type(driver), "astream_request", None)
+    return mine is not None and mine is not base
 
 
 def harness_alone(parts: int, reps: int) -> dict[str, float]:
     """The harness with a driver that yields ready parts: its own cost per part, no network.
 
     ``direct`` iterates the driver on the calling thread; ``stream_generate`` and
-    ``astream_generate`` run it through the harness's worker thread and hand-off.
+    ``astream_generate`` run it through the harness. The ``async_*`` keys do the same with a
+    driver on the asyncio seam (``astream_request``), where the harness has one.
     """
     from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
     from janito_core.parts import FinishPart, Part, TextPart
@@ -93,30 +125,52 @@ def harness_alone(parts: int, reps: int) -> dict[str, float]:
                 yield part
             yield FinishPart("stop")
 
+    class InstantAsync(LLMDriver):
+        name = "instant-async"
+        requires_api_key = False
+
+        async def astream_request(
+            self, request: ProviderRequest, context: RequestContext
+        ) -> AsyncIterator[Part]:
+            part = TextPart("w1 ")
+            for _ in range(parts):
+                yield part
+            yield FinishPart("stop")
+
     driver = Instant(model="instant")
+    async_driver: LLMDriver | None = None
+    if hasattr(LLMDriver, "astream_request"):
+        async_driver = InstantAsync(model="instant")
 
     def direct() -> None:
         for _ in driver.stream_request(None, None):  # type: ignore[arg-type]
             pass
 
-    def sync() -> None:
-        for _ in driver.stream_generate(PROMPT):
-            pass
-
-    def via_asyncio() -> None:
-        async def go() -> None:
-            async for _ in driver.astream_generate(PROMPT):
+    def through_sync(chosen: LLMDriver) -> Callable[[], None]:
+        def go() -> None:
+            for _ in chosen.stream_generate(PROMPT):
                 pass
 
-        asyncio.run(go())
+        return go
 
-    timings: dict[str, list[float]] = {"direct": [], "stream_generate": [], "astream_generate": []}
+    def through_asyncio(chosen: LLMDriver) -> Callable[[], None]:
+        async def go() -> None:
+            async for _ in chosen.astream_generate(PROMPT):
+                pass
+
+        return lambda: asyncio.run(go())
+
+    steps: dict[str, Callable[[], None]] = {
+        "direct": direct,
+        "stream_generate": through_sync(driver),
+        "astream_generate": through_asyncio(driver),
+    }
+    if async_driver is not None:
+        steps["async_stream_generate"] = through_sync(async_driver)
+        steps["async_astream_generate"] = through_asyncio(async_driver)
+    timings: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(reps):
-        for name, fn in (
-            ("direct", direct),
-            ("stream_generate", sync),
-            ("astream_generate", via_asyncio),
-        ):
+        for name, fn in steps.items():
             start = time.perf_counter()
             fn()
             timings[name].append(time.perf_counter() - start)
@@ -128,23 +182,24 @@ def openai_chunk_costs(reps: int, count: int = 5000) -> dict[str, float]:
 
     ``json_loads``: parsing its JSON; ``sdk_construct``: the SDK building its
     ``ChatCompletionChunk`` from that (what ``Stream`` does for every event);
-    ``driver_to_dict``: the driver turning it back into a dict; ``driver_reader``: the driver's
-    ``ChatReader.feed`` making parts of the dict.
+    ``driver_to_dict``: the driver turning it back into a dict; ``driver_reader``: core's Chat
+    Completions reader (``ChatCompletionsReader.chunk``, which the driver uses) making parts of
+    the dict.
     """
-    from janito_driver_openai.chat import ChatReader
     from openai.types.chat import ChatCompletionChunk
 
     from bench.wire import chat_chunk_json
+    from janito_core.chat_completions import ChatCompletionsReader
 
     raw = chat_chunk_json("w1 ")
     data = json.loads(raw)
     chunk = ChatCompletionChunk.construct(**data)
-    reader = ChatReader(model=MODELS["openai"])
+    reader = ChatCompletionsReader(model=MODELS["openai"])
     steps: dict[str, Callable[[], object]] = {
         "json_loads": lambda: json.loads(raw),
         "sdk_construct": lambda: ChatCompletionChunk.construct(**data),
         "driver_to_dict": lambda: chunk.to_dict(warnings=False),
-        "driver_reader": lambda: reader.feed(data),
+        "driver_reader": lambda: reader.chunk(data),
     }
     costs: dict[str, float] = {}
     for name, step in steps.items():
