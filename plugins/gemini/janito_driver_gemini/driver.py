@@ -31,7 +31,6 @@ from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError
-from janito_core.transport import describe_transport_error
 from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
@@ -139,17 +138,13 @@ class GeminiDriver(LLMDriver):
             ) from None
 
     def describe_error(self, exc: BaseException) -> ErrorInfo:
-        """Map google-genai and httpx2 exceptions to what the harness does next."""
+        """Map google-genai's exceptions; transport failures are the core's to describe."""
         if isinstance(exc, genai_errors.APIError):
             headers = getattr(exc.response, "headers", None)
             body = exc.details or {"error": {"status": exc.status, "message": exc.message}}
             return self._describe_body(exc.code, body, headers)
         if isinstance(exc, genai_errors.UnknownApiResponseError):
             return ErrorInfo(message=MALFORMED)
-        where = f"Gemini at {self.config.base_url}" if self.config.base_url else "Gemini"
-        info = describe_transport_error(exc, where=where, timeout=self._timeout.read)
-        if info is not None:
-            return info
         if isinstance(exc, pydantic.ValidationError):
             return ErrorInfo(
                 message=f"the Gemini request or response did not fit the SDK's types: {exc}"
@@ -205,9 +200,9 @@ class GeminiDriver(LLMDriver):
 
     def _read(self, reader: ResponseReader, data: Any) -> list[Part]:
         """The parts of one chunk; an ``{"error": ...}`` object in the stream is raised."""
-        if isinstance(data, Mapping) and "error" in data and "candidates" not in data:
+        if type(data) is dict and "error" in data and "candidates" not in data:
             error = data["error"]
-            code = error.get("code") if isinstance(error, Mapping) else None
+            code = error.get("code") if isinstance(error, dict) else None
             raise ProviderError(self._describe_body(code, data, None))
         return reader.feed(data)
 
