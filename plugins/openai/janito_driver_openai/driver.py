@@ -20,7 +20,7 @@ import attrs
 import httpx2
 import openai
 
-from janito_core.chat_completions import ChatCompletionsReader, error_detail
+from janito_core.chat_completions import ChatCompletionsReader, error_detail, json_event
 from janito_core.clients import ClientHolder
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
@@ -64,9 +64,10 @@ class OpenAIDriver(LLMDriver):
         self._clients = ClientHolder(self._new_client, _close_client, name=self.name)
 
     def __repr__(self) -> str:
+        base_url = redact_url(self.config.base_url, self.config.api_key)
         return (
             f"{type(self).__name__}(model={self.config.model!r}, "
-            f"base_url={self.config.base_url!r}, api={self.api!r})"
+            f"base_url={base_url!r}, api={self.api!r})"
         )
 
     # -- the seam --------------------------------------------------------------------------
@@ -89,7 +90,7 @@ class OpenAIDriver(LLMDriver):
         reader: ChatCompletionsReader | ResponsesReader
         async with self._clients.use() as client:
             if self.api == "responses":
-                # Imported here: the module and the SDK's Responses types cost ~55 ms to load.
+                # Imported here, as only this API needs it (the reader and the SDK's resource).
                 from janito_driver_openai.responses import ResponsesReader
 
                 reader = ResponsesReader(
@@ -156,12 +157,8 @@ class OpenAIDriver(LLMDriver):
         transport = describe_transport_error(exc, where=self._where(), timeout=self.config.timeout)
         if transport is not None:
             return transport
-        if isinstance(exc, openai.APITimeoutError):
-            return ErrorInfo(message=f"{self._where()} timed out", retryable=True)
-        if isinstance(exc, openai.APIConnectionError):
-            return ErrorInfo(message=f"could not reach {self._where()}", retryable=True)
-        if isinstance(exc, openai.OpenAIError):
-            return ErrorInfo(message=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, openai.APIConnectionError):  # APITimeoutError too; no cause found
+            return ErrorInfo(message=f"could not talk to {self._where()}: {exc}", retryable=True)
         return super().describe_error(exc)
 
     def close(self) -> None:
@@ -215,8 +212,6 @@ def _media_type(response: httpx2.Response) -> str:
 
 
 def _json_object(body: bytes, where: str) -> Mapping[str, Any]:
-    from janito_core.chat_completions import json_event
-
     return json_event(body.decode("utf-8", "replace"), provider=where)
 
 
