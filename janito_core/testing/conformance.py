@@ -37,6 +37,7 @@ from janito_core.errors import JanitoError
 from janito_core.harness import EventStream
 from janito_core.testing.backlog import FullBacklog
 from janito_core.testing.helpers import (
+    WIRE_SERVER_THREADS,
     closing_drivers,
     events_of,
     finished_event,
@@ -310,7 +311,7 @@ class DriverConformanceTests:
                 f"{type(self).__qualname__} must set the class attribute adapter to a "
                 "WireAdapter instance"
             )
-        before = threading.enumerate()
+        before = self._threads_before = threading.enumerate()
         handler = _Records()
         root = logging.getLogger()
         level = root.level
@@ -352,6 +353,10 @@ class DriverConformanceTests:
                 if not stream.join(PROMPTLY):
                     stuck.append(stream.generation_id)
         assert not stuck, f"generations still running {PROMPTLY}s after the end: {stuck}"
+        # Also before the server stops, for the same reason: a worker thread still blocked on
+        # its socket once the generation counts as ended.
+        left = new_threads(self._threads_before, grace=PROMPTLY, ignore=[WIRE_SERVER_THREADS])
+        assert not left, f"threads still running once the test's drivers were closed: {left}"
 
     def _build(self, url: str, **config: Any) -> LLMDriver:
         built = self.adapter.make_driver(url, **{**DRIVER_DEFAULTS, **config})
@@ -1067,6 +1072,7 @@ class DriverConformanceTests:
                     cancelled_at.append(time.monotonic())
                     cancel.set()
 
+            before = threading.enumerate()
             generation = self.generate(
                 make(), cancel_event=cancel, on_event=cancel_while_connecting
             )
@@ -1079,6 +1085,10 @@ class DriverConformanceTests:
             assert port.wait_none_connecting(PROMPTLY), (
                 f"the socket was still connecting {PROMPTLY}s after the generation ended"
             )
+            # Checked here: once the port closes, a connect stuck on it fails and frees its
+            # thread, which would hide the leak.
+            left = new_threads(before, grace=PROMPTLY)
+            assert not left, f"threads still running after the cancel: {left}"
 
     # -- closing the driver ------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from janito_core.testing.validator import validate_events
 
 __all__ = [
     "LOOP_THREAD_PREFIX",
+    "WIRE_SERVER_THREADS",
     "client_threads",
     "closing_drivers",
     "events_of",
@@ -37,6 +38,8 @@ _D = TypeVar("_D", bound=LLMDriver)
 #: The name (prefix) of the one background event-loop thread that runs ``stream_generate``'s
 #: generations for the whole process. It starts on first use and is never a leak.
 LOOP_THREAD_PREFIX = "janito-loop"
+#: The name prefix of a ``WireServer``'s threads (one accepting, one per connection).
+WIRE_SERVER_THREADS = _THREAD_PREFIX
 
 
 def events_of(events: Iterable[ev.Event], kind: type[_E]) -> list[_E]:
@@ -81,17 +84,21 @@ def client_threads() -> set[threading.Thread]:
     }
 
 
-def new_threads(before: Iterable[threading.Thread], *, grace: float = 0.0) -> list[str]:
+def new_threads(
+    before: Iterable[threading.Thread], *, grace: float = 0.0, ignore: Sequence[str] = ()
+) -> list[str]:
     """The names of live threads not in ``before``, the shared loop thread aside.
 
     Each gets a share of ``grace`` seconds to end first: a worker that is on its way out when
-    its stream ends is not a leak.
+    its stream ends is not a leak. Threads whose name starts with one of ``ignore`` are left
+    out (``WIRE_SERVER_THREADS``: a ``WireServer`` still running).
     """
     known = set(before)
+    skipped = (LOOP_THREAD_PREFIX, *ignore)
     left = [
         t
         for t in threading.enumerate()
-        if t not in known and t.is_alive() and not is_process_thread(t)
+        if t not in known and t.is_alive() and not t.name.startswith(skipped)
     ]
     deadline = time.monotonic() + grace
     for thread in left:
