@@ -98,7 +98,7 @@ class ResponsesReader:
         self._any_call = False
         self._usage: Usage | None = None
         self._finish: str | None = None
-        self._summary_part: tuple[object, object] | None = None
+        self._paragraph: tuple[object, ...] | None = None
 
     def data(self, data: str) -> list[Part]:
         """The parts one SSE event's data completes."""
@@ -116,12 +116,11 @@ class ResponsesReader:
             text = _text(event.get("delta"))
             if not text:
                 return []
-            # A summary comes in parts (paragraphs) streamed back to back: keep them apart.
-            part = (event.get("item_id"), event.get("summary_index"))
-            if self._summary_part is not None and part != self._summary_part:
-                text = "\n\n" + text
-            self._summary_part = part
-            return [*self._flush_before(event.get("output_index")), ReasoningPart(text)]
+            if kind == "response.reasoning_text.delta":
+                key = (event.get("item_id"), "content", event.get("content_index"))
+            else:
+                key = (event.get("item_id"), "summary", event.get("summary_index"))
+            return [*self._flush_before(event.get("output_index")), self._reasoning(key, text)]
         if kind == "response.output_item.added":
             self._item_added(event)
         elif kind == "response.function_call_arguments.delta":
@@ -180,17 +179,13 @@ class ResponsesReader:
                     if text:
                         parts.append(TextPart(text))
             elif item.get("type") == "reasoning":
-                # Raw reasoning (gpt-oss, DeepSeek: reasoning_text content), then the summary,
-                # its parts kept apart as the stream keeps them.
-                texts = [
-                    _text(_get(c, "text"))
-                    for c in item.get("content") or ()
-                    if _get(c, "type") == "reasoning_text"
-                ]
-                summary = [_text(_get(s, "text")) for s in item.get("summary") or ()]
-                parts += [ReasoningPart(text) for text in texts if text]
-                summary = [text for text in summary if text]
-                parts += [ReasoningPart(("\n\n" if i else "") + t) for i, t in enumerate(summary)]
+                # The summary's parts, then raw reasoning (gpt-oss, DeepSeek: reasoning_text
+                # content), each its own paragraph as in a stream.
+                for field in ("summary", "content"):
+                    for number, piece in enumerate(item.get(field) or ()):
+                        text = _text(_get(piece, "text"))
+                        if text and (field == "summary" or _get(piece, "type") == "reasoning_text"):
+                            parts.append(self._reasoning((index, field, number), text))
             parts += self._item_done({"output_index": index, "item": item})
         self._terminal(response)
         return [*parts, *self.end()]
@@ -262,6 +257,14 @@ class ResponsesReader:
     @staticmethod
     def _key(item_id: str | None, output_index: int | None) -> str:
         return item_id if item_id else f"#{output_index}"
+
+    def _reasoning(self, paragraph: tuple[object, ...], text: str) -> ReasoningPart:
+        """Reasoning comes in paragraphs (summary parts, raw text parts) sent back to back:
+        a blank line keeps them apart."""
+        if self._paragraph is not None and paragraph != self._paragraph:
+            text = "\n\n" + text
+        self._paragraph = paragraph
+        return ReasoningPart(text)
 
     def _error(self, error: object) -> ProviderError:
         return ProviderError(

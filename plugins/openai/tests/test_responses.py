@@ -295,7 +295,7 @@ def test_reasoning_text_of_a_whole_answer_is_kept(
     }
     server.enqueue(Reply(body=_response("completed", output=[reasoning, message])))
     events = run(make_driver(api="responses").stream_generate("Q"))
-    assert reasoning_of(events) == "The user wants a word.Short.\n\nShorter."
+    assert reasoning_of(events) == "Short.\n\nShorter.\n\nThe user wants a word."
     assert text_of(events) == "Word."
     assert finished_event(events).finish_reason == "stop"
 
