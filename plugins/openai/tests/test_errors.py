@@ -114,3 +114,20 @@ def test_unreachable_server_is_a_retryable_connection_error(make_driver: Make, r
     (error,) = events_of(events, ev.RequestError)
     assert error.retryable is True
     assert f"127.0.0.1:{port}" in error.error and "could not connect" in error.error
+
+
+def test_a_key_in_base_url_stays_out_of_repr_and_errors(make_driver: Make, run: Run) -> None:
+    # Gateways that take the key in the URL: the server is unreachable, so the error names it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    key = "sk-gateway-secret-0123"
+    url = f"http://127.0.0.1:{port}/v1/{key}?api_key={key}"
+    driver = OpenAIDriver(api_key=key, base_url=url, max_retries=0)
+    try:
+        assert key not in repr(driver)
+        events = run(driver.stream_generate("Hi"))
+    finally:
+        driver.close()
+    (error,) = events_of(events, ev.RequestError)
+    assert f"127.0.0.1:{port}" in error.error and key not in error.error
