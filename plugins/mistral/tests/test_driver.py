@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
-from mistral_wire import chunk, error_reply, stream_reply
+from mistral_wire import chunk, error_body, error_reply, stream_reply
 
 from janito_core import Message, Tool
 from janito_core import events as ev
-from janito_core.errors import InvalidRequestError
+from janito_core.errors import BadRequestError, InvalidRequestError
 from janito_core.messages import ToolCall
-from janito_core.testing import client_threads, events_of, text_of, validate_events
+from janito_core.testing import client_threads, events_of, kinds_of, text_of, validate_events
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Silence, Text
 from janito_core.testing.server import Drop, Reply, Send, Stall
 
@@ -361,7 +364,7 @@ def test_stream_ending_without_finish_reason_is_an_error(server, make_driver, ru
     server.enqueue(stream_reply([chunk({"content": "Half a"})], done=False))
     events = run(make_driver().stream_generate("hi"))
     (error,) = events_of(events, ev.RequestError)
-    assert "no finish_reason" in error.error and error.retryable
+    assert "no end marker or finish reason" in error.error and error.retryable
     assert events[-1].status == "error"
     assert len(server.requests) == 1  # content had been delivered: not retried
 
@@ -408,8 +411,8 @@ def test_422_says_what_was_invalid(server, make_driver, run):
     (error,) = events_of(events, ev.RequestError)
     assert error.status_code == 422 and not error.retryable
     assert "messages: Field required" in error.error
-    assert isinstance(error.exception, Exception)
-    assert type(error.exception).__name__ == "HTTPValidationError"
+    assert isinstance(error.exception, BadRequestError)
+    assert type(error.exception.__cause__).__name__ == "HTTPValidationError"
 
 
 def test_400_is_not_retried(server, make_driver, run):
@@ -428,6 +431,55 @@ def test_503_is_retried(server, make_driver, run):
     assert text_of(events) == "Back."
 
 
+def test_tool_rounds_reuse_the_connection(server, make_driver, run):
+    # The body is read to its end after [DONE], so the connection goes back to the pool.
+    call = whole_call("qDEcl0n92", "get_weather", '{"city": "Paris"}')
+    server.enqueue(
+        stream_reply([chunk({"content": None, "tool_calls": [call]}, finish_reason="tool_calls")]),
+        done_reply(),
+    )
+    run(make_driver().stream_generate("Weather in Paris?", tools=[WEATHER]))
+    first, second = server.requests
+    assert first.connection_id == second.connection_id
+
+
+# -- errors inside the stream ----------------------------------------------------------------
+
+
+def test_in_stream_error_before_content_is_described_and_retried(server, make_driver, run):
+    overloaded = error_body(503, "Service overloaded, try again")
+    server.enqueue(
+        stream_reply([chunk({"role": "assistant", "content": ""}), overloaded], done=False),
+        done_reply("Recovered."),
+    )
+    events = run(make_driver().stream_generate("hi"))
+    (retry,) = events_of(events, ev.RequestRetry)
+    assert "error in the stream" in retry.error and "Service overloaded" in retry.error
+    assert "malformed" not in retry.error
+    assert text_of(events) == "Recovered."
+    assert len(server.requests) == 2
+
+
+def test_in_stream_error_after_content_is_reported_not_retried(server, make_driver, run):
+    overloaded = error_body(503, "Service overloaded, try again")
+    server.enqueue(stream_reply([chunk({"content": "Half"}), overloaded], done=False))
+    events = run(make_driver().stream_generate("hi"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "Service overloaded" in error.error and "malformed" not in error.error
+    assert error.retryable
+    assert text_of(events) == "Half"
+    assert len(server.requests) == 1
+
+
+def test_in_stream_error_that_is_not_passing_is_not_retried(server, make_driver, run):
+    invalid = error_body(400, "Prompt contains forbidden words")
+    server.enqueue(stream_reply([invalid], done=False), done_reply("never sent"))
+    events = run(make_driver().stream_generate("hi"))
+    (error,) = events_of(events, ev.RequestError)
+    assert "Prompt contains forbidden words" in error.error and not error.retryable
+    assert len(server.requests) == 1
+
+
 # -- broken streams ------------------------------------------------------------------------
 
 
@@ -439,7 +491,8 @@ def test_dropped_connection_before_content_is_retried(server, make_driver, run, 
     )
     events = run(make_driver().stream_generate("hi"))
     (retry,) = events_of(events, ev.RequestRetry)
-    assert retry.error.startswith("connection problem")
+    assert retry.error.startswith("the connection to the server at http://127.0.0.1:")
+    assert "dropped" in retry.error
     assert text_of(events) == "Second try."
 
 
@@ -447,7 +500,7 @@ def test_dropped_connection_after_content_is_not_retried(server, make_driver, ru
     server.enqueue(stream_reply([chunk({"content": "Half"}), Drop()]))
     events = run(make_driver().stream_generate("hi"))
     (error,) = events_of(events, ev.RequestError)
-    assert error.retryable and error.error.startswith("connection problem")
+    assert error.retryable and "dropped" in error.error
     assert text_of(events) == "Half"
     assert len(server.requests) == 1
 
@@ -459,7 +512,7 @@ def test_read_timeout_is_a_retryable_connection_problem(server, make_driver, run
     )
     events = run(make_driver(timeout=0.3).stream_generate("hi"))
     (retry,) = events_of(events, ev.RequestRetry)
-    assert "ReadTimeout" in retry.error
+    assert "timed out after 0.3 s waiting for" in retry.error
     assert text_of(events) == "On time."
 
 
@@ -509,6 +562,44 @@ def test_cancel_while_waiting_for_the_headers(server, make_driver):
     assert client_threads() == baseline
 
 
+def test_task_cancelled_while_connecting_ends_at_once():
+    # No socket may stay behind: the connect is abandoned with the task.
+    from janito_driver_mistral.driver import MistralDriver
+
+    from janito_core.testing.backlog import FullBacklog
+
+    if not FullBacklog.available():
+        pytest.skip("seeing a connect in progress needs Linux's /proc/net/tcp")
+    baseline = client_threads()
+    with FullBacklog() as port:
+        driver = MistralDriver(api_key="test-key-1234", base_url=port.url, timeout=60.0)
+
+        async def main() -> tuple[list, float]:
+            events: list = []
+
+            async def consume() -> None:
+                async for event in driver.astream_generate("hi"):
+                    events.append(event)
+
+            task = asyncio.ensure_future(consume())
+            connecting = await asyncio.to_thread(port.wait_connecting, 10.0)
+            assert connecting, "the driver never started connecting"
+            cancelled_at = time.monotonic()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return events, time.monotonic() - cancelled_at
+
+        try:
+            events, took = asyncio.run(main())
+        finally:
+            driver.close()
+        assert took < 2.0, f"the task took {took:.2f}s to end"
+        assert kinds_of(events) == ["GenerationStarted", "RequestStarted"]
+        assert port.wait_none_connecting(2.0), "the socket was still connecting"
+    assert client_threads() == baseline
+
+
 # -- packaging -----------------------------------------------------------------------------
 
 
@@ -521,14 +612,16 @@ def test_plugin_module_does_not_import_the_sdk():
     assert out.stdout.strip() == "False"
 
 
-def test_close_releases_the_http_client(server, make_driver, run):
+def test_close_refuses_later_requests(server, make_driver, run):
     server.enqueue(done_reply())
     driver = make_driver()
     run(driver.stream_generate("hi"))
-    http = driver._http
-    assert http is not None
     driver.close()
-    assert http.is_closed and driver._http is None
+    driver.close()  # a second close does nothing
+    events = run(driver.stream_generate("again"))
+    (error,) = events_of(events, ev.RequestError)
+    assert error.error == "the mistral driver was closed" and not error.retryable
+    assert len(server.requests) == 1
 
 
 def test_missing_key_names_the_variable(monkeypatch):
@@ -539,6 +632,16 @@ def test_missing_key_names_the_variable(monkeypatch):
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     with pytest.raises(DriverConfigError, match="MISTRAL_API_KEY"):
         MistralDriver()
+
+
+@pytest.mark.parametrize("url", ["localhost:8000", "ftp://example.com", "http://"])
+def test_unusable_base_url_is_refused_at_construction(url):
+    from janito_driver_mistral.driver import MistralDriver
+
+    from janito_core.errors import DriverConfigError
+
+    with pytest.raises(DriverConfigError, match="base_url"):
+        MistralDriver(api_key="test-key-1234", base_url=url)
 
 
 def test_request_body_is_json(server, make_driver, run):
@@ -559,7 +662,7 @@ def test_refused_connection_is_retried_then_reported(make_driver, run):
     events = run(driver.stream_generate("hi"))
     assert len(events_of(events, ev.RequestRetry)) == 1
     (error,) = events_of(events, ev.RequestError)
-    assert error.retryable and "ConnectError" in error.error
+    assert error.retryable and "could not connect to the server at" in error.error
 
 
 def test_sdk_debug_lines_are_logged_without_the_key(server, make_driver, run, caplog, monkeypatch):
