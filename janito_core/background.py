@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import os
 import threading
@@ -24,6 +25,11 @@ _STOP_TIMEOUT = 2.0
 class _LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        # Its own executor (for getaddrinfo and the like), named so that thread-leak checks can
+        # tell its threads, which live as long as the loop, from a generation's.
+        self.loop.set_default_executor(
+            concurrent.futures.ThreadPoolExecutor(thread_name_prefix=f"{THREAD_NAME}-executor")
+        )
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self.thread.start()
@@ -47,6 +53,8 @@ class _LoopThread:
                 loop.run_until_complete(asyncio.wait(tasks, timeout=_STOP_TIMEOUT))
         with contextlib.suppress(Exception):
             loop.run_until_complete(loop.shutdown_asyncgens())
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
 
     def stop(self) -> None:

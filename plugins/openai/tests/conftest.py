@@ -3,7 +3,6 @@ generation, check the event order and that no thread is left), drivers pointed a
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,27 +16,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from janito_driver_openai.driver import OpenAIDriver
 from openai_wire import ChatWireAdapter, ResponsesWireAdapter
 
-from janito_core.background import shared_loop
 from janito_core.testing import closing_drivers
 from janito_core.testing.fixtures import run, server  # noqa: F401
 from janito_core.testing.server import WireServer
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _shared_loop_executor() -> None:
-    """Start the shared loop's default executor thread before any test takes its baseline.
-
-    The openai SDK probes the platform once per client in the running loop's default executor;
-    on the shared ``janito-loop`` that one thread then lives as long as the loop, which the
-    kit's thread checks would blame on the first test. (Remove once the kit counts the shared
-    loop's executor as part of the loop.)
-    """
-    loop = shared_loop()
-
-    async def start() -> None:
-        await loop.run_in_executor(None, lambda: None)
-
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
 
 
 @pytest.fixture(params=["chat", "responses"])
