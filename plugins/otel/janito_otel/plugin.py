@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from janito_core.events import Event, GenerationStarted
 from janito_core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    # Not at run time: discovery (``janito-drivers list``) must not pay for the event classes.
+    from janito_core.events import Event
 
 # The API reads this variable to build a provider without any code importing OpenTelemetry.
 _PROVIDER_VARIABLE = "OTEL_PYTHON_TRACER_PROVIDER"
@@ -25,8 +29,9 @@ def observe_event(event: Event) -> None:
 
 
 def _until_opentelemetry(event: Event) -> None:
-    # Looked at once per generation; a generation that starts untraced stays untraced.
-    if type(event) is not GenerationStarted:
+    # Looked at once per generation; a generation that starts untraced stays untraced. By name:
+    # importing the event classes here would cost discovery their import.
+    if type(event).__name__ != "GenerationStarted":
         return
     if "opentelemetry.trace" not in sys.modules and _PROVIDER_VARIABLE not in os.environ:
         return
