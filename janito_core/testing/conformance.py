@@ -859,14 +859,16 @@ class DriverConformanceTests:
         assert not generation.of(ev.RequestRetry), "retried after content was delivered"
         assert len(server.requests) == 1
 
-    @pytest.mark.parametrize("body", ["no_marker", "empty", "empty_close_delimited"])
+    @pytest.mark.parametrize(
+        "body", ["no_marker", "empty", "empty_close_delimited", "empty_content_length"]
+    )
     def test_end_without_marker_before_content(
         self, server: WireServer, driver: DriverFactory, body: str
     ) -> None:
         self.require(END_MARKER)
         reply = self.adapter.reply(Scenario(end=False))
-        if body != "no_marker":
-            reply = emptied(reply)
+        if body.startswith("empty"):
+            reply = emptied(reply, length=body == "empty_content_length")
         if body == "empty_close_delimited":
             reply = close_delimited(reply)
         server.enqueue(reply, reply)

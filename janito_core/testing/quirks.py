@@ -108,9 +108,16 @@ def close_delimited(reply: Reply) -> Reply:
     return dataclasses.replace(reply, framing="close")
 
 
-def emptied(reply: Reply) -> Reply:
-    """``reply``'s status and headers with a body of no bytes at all (a clean, empty 200)."""
-    # An empty Send keeps the reply a stream (chunked or close-delimited) but writes nothing.
+def emptied(reply: Reply, *, length: bool = False) -> Reply:
+    """``reply``'s status and headers with a body of no bytes at all (a clean, empty 200).
+
+    The body stays a stream (chunked, or close-delimited), unless ``length``: then it is sent
+    with ``Content-Length: 0``.
+    """
+    if length:
+        headers = _headers_with(reply, "Content-Type", content_type(reply))
+        return dataclasses.replace(reply, headers=headers, steps=[], body=b"")
+    # An empty Send keeps the reply a stream but writes nothing.
     return dataclasses.replace(reply, steps=[Send(b"")], body=None)
 
 

@@ -103,6 +103,15 @@ def test_emptied_keeps_the_head_and_sends_no_byte(framing: str) -> None:
     assert body == b""
 
 
+def test_emptied_with_a_length_says_zero() -> None:
+    response, body = _fetch(emptied(STREAM, length=True))
+    assert response.getheader("content-length") == "0"
+    assert response.getheader("content-type") == "text/event-stream; charset=utf-8"
+    assert body == b""
+    defaulted = emptied(Reply(steps=[Send("x")]), length=True)
+    assert content_type(defaulted) == "text/event-stream"
+
+
 def test_cut_at_end_drops_after_the_last_write() -> None:
     changed = cut_at_end(STREAM, reset=True)
     assert changed.steps[-1] == Drop(reset=True)
