@@ -16,6 +16,7 @@ import functools
 import inspect
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     import httpx2
     from mistralai.client import Mistral
     from mistralai.client.errors import SDKError
+    from mistralai.client.models import CompletionEvent
+    from mistralai.client.utils.eventstreaming import EventStreamAsync
 
 __all__ = ["MistralDriver"]
 
@@ -49,11 +52,16 @@ log = logging.getLogger(__name__)
 
 
 class _Session(NamedTuple):
-    """One event loop's SDK client and its ``httpx2`` clients (the sync one is never used)."""
+    """One event loop's SDK client and its ``httpx2`` clients (the sync one is never used).
+
+    ``arrived`` maps each task to the response its request got, from the moment the headers are
+    in until the SDK hands the response over (see ``_send``).
+    """
 
     sdk: Mistral
     http: httpx2.AsyncClient
     unused: httpx2.Client
+    arrived: weakref.WeakKeyDictionary[asyncio.Task[Any], httpx2.Response]
 
 
 class MistralDriver(LLMDriver):
@@ -110,7 +118,7 @@ class MistralDriver(LLMDriver):
         )
         async with self._clients.use() as session:
             try:
-                stream = await session.sdk.chat.stream_async(**kwargs)
+                stream = await _send(session, kwargs)
             except SDKError as exc:
                 # A server that ignored "stream": true (some proxies do) answers 200 with the
                 # whole completion as JSON; the SDK calls that unexpected, but it is an answer.
@@ -186,7 +194,18 @@ class MistralDriver(LLMDriver):
         # async one sends; the SDK insists on a sync one too, never used. retry_config=None so
         # only the core retries.
         tls = _tls_context()
-        http = httpx2.AsyncClient(verify=tls, follow_redirects=True)
+        arrived: weakref.WeakKeyDictionary[asyncio.Task[Any], httpx2.Response] = (
+            weakref.WeakKeyDictionary()
+        )
+
+        async def note(response: httpx2.Response) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                arrived[task] = response
+
+        http = httpx2.AsyncClient(
+            verify=tls, follow_redirects=True, event_hooks={"response": [note]}
+        )
         unused = httpx2.Client(verify=tls)
         timeout = self.config.timeout
         sdk = Mistral(
@@ -198,11 +217,31 @@ class MistralDriver(LLMDriver):
             timeout_ms=round(timeout * 1000) if timeout is not None else None,
             debug_logger=_SdkLog(self.config.api_key),
         )
-        return _Session(sdk, http, unused)
+        return _Session(sdk, http, unused, arrived)
 
     def _where(self) -> str:
         url = redact_url(self.config.base_url, self.config.api_key)
         return f"the server at {url}" if url else "Mistral"
+
+
+async def _send(session: _Session, kwargs: dict[str, Any]) -> EventStreamAsync[CompletionEvent]:
+    """``chat.stream_async(**kwargs)``, closing the response if the call fails once it arrived.
+
+    The SDK runs its response hooks in a worker thread after the headers are in; a cancel
+    there (or a hook's error) leaves the response open where nothing will close it, and the
+    server would wait on its connection until the client is closed.
+    """
+    task = asyncio.current_task()
+    try:
+        return await session.sdk.chat.stream_async(**kwargs)
+    except BaseException:
+        response = session.arrived.get(task) if task is not None else None
+        if response is not None and not response.is_closed:
+            await response.aclose()
+        raise
+    finally:
+        if task is not None:
+            session.arrived.pop(task, None)
 
 
 async def _close_session(session: _Session) -> None:

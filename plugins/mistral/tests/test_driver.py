@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from mistral_wire import chunk, error_body, error_reply, stream_reply
@@ -598,6 +599,69 @@ def test_task_cancelled_while_connecting_ends_at_once():
         assert kinds_of(events) == ["GenerationStarted", "RequestStarted"]
         assert port.wait_none_connecting(2.0), "the socket was still connecting"
     assert client_threads() == baseline
+
+
+class _CountingExecutor(ThreadPoolExecutor):
+    """One worker; counts what is submitted, so a test can wait for the SDK's next hop."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="hops")
+        self.calls = 0
+        self._changed = threading.Condition()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self._changed:
+            self.calls += 1
+            self._changed.notify_all()
+        return super().submit(fn, *args, **kwargs)
+
+    def wait_calls(self, n: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.calls >= n, timeout)
+
+
+def test_cancel_while_the_sdk_runs_its_response_hooks(server, make_driver, adapter):
+    # mistralai runs its after-success hooks in the loop's default executor once the response
+    # headers are in, before it hands the response over. A cancel there must still close the
+    # response: the server sees the connection go at once, not when the driver is closed.
+    server.enqueue(adapter.reply(Scenario(steps=(Silence(),))))
+    driver = make_driver()
+    hops = _CountingExecutor()
+    waits = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waits")
+    release = threading.Event()
+
+    async def main() -> list:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(hops)
+        events: list = []
+
+        async def consume() -> None:
+            async for event in driver.astream_generate("hi"):
+                events.append(event)
+
+        task = asyncio.ensure_future(consume())
+        # The request is on the server: the SDK's before-request hop (call 1) is over.
+        await loop.run_in_executor(waits, server.wait_for_requests, 1, 10.0)
+        blocker = loop.run_in_executor(hops, release.wait, 10.0)  # call 2 holds the one worker
+        queued = await loop.run_in_executor(waits, hops.wait_calls, 3, 10.0)
+        assert queued, "the SDK no longer runs a hook in the executor after the response"
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        (request,) = server.requests
+        closed = await loop.run_in_executor(waits, request.wait_closed, 2.0)
+        release.set()
+        await blocker
+        assert closed, "the response stayed open after the cancel"
+        assert request.outcome == "client_disconnected"
+        return events
+
+    try:
+        events = asyncio.run(main())
+    finally:
+        release.set()
+        waits.shutdown()
+    assert kinds_of(events) == ["GenerationStarted", "RequestStarted"]
 
 
 # -- packaging -----------------------------------------------------------------------------
