@@ -54,7 +54,16 @@ def start_generation(
     observers: Iterable[Observer] | None = None,
 ) -> EventStream:
     """Check the call, then run it on the shared background loop; see ``stream_generate``."""
-    gen = _build(driver, prompt, messages, system_prompt, tools, cancel_event, options, observers)
+    gen = _build(
+        driver,
+        prompt=prompt,
+        messages=messages,
+        system_prompt=system_prompt,
+        tools=tools,
+        cancel_event=cancel_event,
+        options=options,
+        observers=observers,
+    )
     stream = EventStream(gen)
     _announce(gen)
     from janito_core.background import shared_loop
@@ -66,19 +75,10 @@ def start_generation(
     return stream
 
 
-def start_async_generation(
-    driver: LLMDriver,
-    *,
-    prompt: str | None,
-    messages: Sequence[Message] | None,
-    system_prompt: str | None,
-    tools: Iterable[Tool] | None,
-    cancel_event: threading.Event | None,
-    options: Mapping[str, Any],
-    observers: Iterable[Observer] | None = None,
-) -> AsyncEventStream:
-    """Check the call, then run it as a task on the running loop (else on first iteration)."""
-    gen = _build(driver, prompt, messages, system_prompt, tools, cancel_event, options, observers)
+def start_async_generation(driver: LLMDriver, **call: Any) -> AsyncEventStream:
+    """``start_generation``'s arguments; runs the task on the running loop (else on the first
+    ``await`` on the stream)."""
+    gen = _build(driver, **call)
     stream = AsyncEventStream(gen)
     _announce(gen)
     try:
@@ -139,6 +139,7 @@ def _announce(gen: Generation) -> None:
 
 def _build(
     driver: LLMDriver,
+    *,
     prompt: str | None,
     messages: Sequence[Message] | None,
     system_prompt: str | None,
