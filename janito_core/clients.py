@@ -15,12 +15,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import ssl
 
 from janito_core.retry import ErrorInfo, ProviderError
 
@@ -323,3 +327,16 @@ def _current_loop_and_task() -> tuple[asyncio.AbstractEventLoop | None, asyncio.
     except RuntimeError:
         return None, None
     return loop, asyncio.current_task(loop)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One default TLS context for every ``httpx2`` client a driver makes.
+
+    Building one loads the CA bundle (35-60 ms); a client per event loop per driver would pay
+    it each time.
+    """
+    import httpx2
+
+    context: ssl.SSLContext = httpx2.create_ssl_context()
+    return context

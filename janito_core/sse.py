@@ -20,7 +20,10 @@ import codecs
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import NamedTuple
 
-__all__ = ["ServerSentEvent", "aiter_sse", "is_done", "iter_events", "iter_sse"]
+__all__ = ["ServerSentEvent", "aiter_sse", "drain", "is_done", "iter_events", "iter_sse"]
+
+#: How long ``drain`` reads what follows a stream's end marker.
+DRAIN_SECONDS = 0.1
 
 
 class ServerSentEvent(NamedTuple):
@@ -233,3 +236,20 @@ def _lf(text: str) -> str:
     if "\r" in text:
         return text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+async def drain(events: AsyncIterator[object], seconds: float = DRAIN_SECONDS) -> None:
+    """Read what follows a stream's end marker for a moment, so the connection can be reused.
+
+    The answer is complete already: on a timeout or an error the connection is closed instead
+    of going back to the pool. A cancel still propagates (``CancelledError`` is no Exception).
+    """
+    import asyncio
+    import contextlib
+
+    async def exhaust() -> None:
+        async for _ in events:
+            pass
+
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(exhaust(), seconds)

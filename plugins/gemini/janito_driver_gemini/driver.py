@@ -26,7 +26,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from janito_core.clients import ClientHolder
+from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
@@ -77,7 +77,9 @@ class GeminiDriver(LLMDriver):
         self._timeout = httpx2.Timeout(self.config.timeout or DEFAULT_TIMEOUT)
         self._lock = threading.Lock()
         self._sdk: genai.Client | None = None
-        self._clients = ClientHolder(httpx2.AsyncClient, _aclose, name=self.name)
+        self._clients = ClientHolder(
+            lambda: httpx2.AsyncClient(verify=tls_context()), _aclose, name=self.name
+        )
         self._warned_fallback = False
 
     # -- the seam ----------------------------------------------------------------------------

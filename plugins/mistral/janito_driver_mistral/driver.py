@@ -11,7 +11,6 @@ error to describe), so registering and constructing the driver stay cheap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import inspect
 import json
@@ -21,20 +20,18 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from janito_core.chat_completions import ChatCompletionsReader
-from janito_core.clients import ClientHolder
+from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
 from janito_core.redact import redact, redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
-from janito_core.sse import aiter_sse
+from janito_core.sse import aiter_sse, drain
 from janito_core.transport import check_base_url, describe_transport_error
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
 
 if TYPE_CHECKING:
-    import ssl
-
     import httpx2
     from mistralai.client import Mistral
     from mistralai.client.errors import SDKError
@@ -46,7 +43,6 @@ __all__ = ["MistralDriver"]
 KEY_VARIABLE = "MISTRAL_API_KEY"
 # After [DONE], how long the rest of the body (normally the end of the chunked framing) may take
 # to arrive: read to its end, the connection goes back to the pool for the next tool round.
-_DRAIN_SECONDS = 0.1
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +138,7 @@ class MistralDriver(LLMDriver):
                 for part in reader.end():
                     yield part
                 if reader.done:
-                    await _drain(events)
+                    await drain(events)
 
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """Map the SDK's and httpx2's exceptions to a message, status and retry decision."""
@@ -193,7 +189,7 @@ class MistralDriver(LLMDriver):
         # Our own clients, sharing one TLS context (building one costs ~30 ms, per client): the
         # async one sends; the SDK insists on a sync one too, never used. retry_config=None so
         # only the core retries.
-        tls = _tls_context()
+        tls = tls_context()
         arrived: weakref.WeakKeyDictionary[asyncio.Task[Any], httpx2.Response] = (
             weakref.WeakKeyDictionary()
         )
@@ -279,18 +275,6 @@ def _whole_completion(exc: SDKError) -> dict[str, Any]:
     return completion
 
 
-async def _drain(events: AsyncIterator[object]) -> None:
-    """Read what follows ``[DONE]`` for a moment, so the connection can be reused."""
-    # On a timeout or an error the connection is closed instead of reused; the answer is whole.
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(_exhaust(events), _DRAIN_SECONDS)
-
-
-async def _exhaust(events: AsyncIterator[object]) -> None:
-    async for _ in events:
-        pass
-
-
 def _is_transport_error(exc: BaseException) -> bool:
     import httpx2
 
@@ -308,13 +292,6 @@ def _server_url(base_url: str | None) -> str | None:
         return None
     url = base_url.rstrip("/")
     return url.removesuffix("/v1")
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    import httpx2
-
-    return httpx2.create_ssl_context()
 
 
 @functools.cache

@@ -9,8 +9,6 @@ typed object per chunk costs far more than the chunk itself.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Mapping
@@ -21,13 +19,13 @@ import httpx2
 import openai
 
 from janito_core.chat_completions import ChatCompletionsReader, error_detail, json_event
-from janito_core.clients import ClientHolder
+from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.parts import Part
 from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
-from janito_core.sse import aiter_sse
+from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
 from janito_driver_openai.convert import RESERVED_OPTIONS, chat_arguments, responses_arguments
 
@@ -40,7 +38,6 @@ APIS = ("chat", "responses")
 KEY_VARIABLE = "OPENAI_API_KEY"
 # After [DONE], how long the rest of the body (normally just the end of the chunked framing)
 # may take to arrive: read to its end, the connection goes back to the pool for the next round.
-_DRAIN_SECONDS = 0.1
 
 
 class OpenAIDriver(LLMDriver):
@@ -136,7 +133,7 @@ class OpenAIDriver(LLMDriver):
                 for part in reader.end():
                     yield part
                 if reader.done:
-                    await _drain(events)
+                    await drain(events)
 
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """What an SDK or transport exception means: HTTP status, retryability, Retry-After."""
@@ -174,7 +171,10 @@ class OpenAIDriver(LLMDriver):
             else openai.DEFAULT_TIMEOUT
         )
         http_client = httpx2.AsyncClient(
-            limits=openai.DEFAULT_CONNECTION_LIMITS, timeout=timeout, follow_redirects=True
+            limits=openai.DEFAULT_CONNECTION_LIMITS,
+            timeout=timeout,
+            follow_redirects=True,
+            verify=tls_context(),
         )
         return openai.AsyncOpenAI(
             api_key=self.config.api_key,
@@ -213,16 +213,3 @@ def _media_type(response: httpx2.Response) -> str:
 
 def _json_object(body: bytes, where: str) -> Mapping[str, Any]:
     return json_event(body.decode("utf-8", "replace"), provider=where)
-
-
-async def _drain(events: AsyncIterator[object]) -> None:
-    """Read what follows ``[DONE]`` for a moment, so the connection can be reused."""
-    # Whatever goes wrong here, the answer is complete: the connection is then closed, not
-    # reused. A cancel still propagates (CancelledError is not an Exception).
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(_exhaust(events), _DRAIN_SECONDS)
-
-
-async def _exhaust(events: AsyncIterator[object]) -> None:
-    async for _ in events:
-        pass
