@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from janito_core import LLMDriver
-from janito_core.testing import conformance
 from janito_core.testing.conformance import (
     CAPABILITIES,
     END_MARKER,
     DriverConformanceTests,
+    base,
 )
+from janito_core.testing.conformance.cancel import _close_within
 from janito_core.testing.scenario import Scenario, WireAdapter
 from janito_core.testing.server import RecordedRequest, Reply
 
@@ -55,6 +56,30 @@ def test_the_new_scenarios_are_guarded_standard_tests() -> None:
             type("Quiet", (DriverConformanceTests,), {name: None})
 
 
+@pytest.mark.parametrize("mixin", DriverConformanceTests.__mro__[1:-2], ids=lambda c: c.__name__)
+def test_every_mixins_tests_are_guarded_standard_tests(mixin: type) -> None:
+    names = [name for name in vars(mixin) if name.startswith("test_")]
+    assert names, f"{mixin.__name__} holds no test"
+    for name in names:
+        with pytest.raises(TypeError, match=name):
+            type("Quiet", (DriverConformanceTests,), {name: None})
+
+
+def test_two_mixins_may_not_define_the_same_test() -> None:
+    class One(base.ConformanceBase):
+        def test_same(self) -> None:
+            pass
+
+    class Two(base.ConformanceBase):
+        def test_same(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="test_same is defined by both"):
+
+        class Suite(One, Two, standard=True):
+            pass
+
+
 def test_run_async_returns_the_result_and_raises_the_error() -> None:
     async def answer() -> int:
         return 42
@@ -68,8 +93,9 @@ def test_run_async_returns_the_result_and_raises_the_error() -> None:
 
 
 def test_run_async_fails_when_the_loop_is_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conformance, "DEADLINE", 0.05)
-    monkeypatch.setattr(conformance, "PROMPTLY", 0.05)
+    # Where run_async reads them.
+    monkeypatch.setattr(base, "DEADLINE", 0.05)
+    monkeypatch.setattr(base, "PROMPTLY", 0.05)
     release = threading.Event()
 
     async def block() -> None:
@@ -97,13 +123,13 @@ class Closable:
 
 
 def test_close_within_reports_a_slow_close_and_its_error() -> None:
-    conformance._close_within(Closable(), 1.0)  # type: ignore[arg-type]
+    _close_within(Closable(), 1.0)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="pool gone"):
-        conformance._close_within(Closable(error=RuntimeError("pool gone")), 1.0)  # type: ignore[arg-type]
+        _close_within(Closable(error=RuntimeError("pool gone")), 1.0)  # type: ignore[arg-type]
     release = threading.Event()
     try:
         with pytest.raises(AssertionError, match="took more than"):
-            conformance._close_within(Closable(block=release), 0.05)  # type: ignore[arg-type]
+            _close_within(Closable(block=release), 0.05)  # type: ignore[arg-type]
     finally:
         release.set()
         for thread in threading.enumerate():
