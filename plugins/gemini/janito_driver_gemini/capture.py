@@ -36,9 +36,9 @@ _BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 class Capture:
     """One provider call's link to its HTTP response.
 
-    ``response`` is the response the transport saw (None until one came); ``taken`` says its
-    body was kept from the SDK, so the driver must read it. With ``take=False`` the SDK reads
-    the body as usual, but ``response`` is still set so the driver can close it.
+    ``response`` is the response the transport saw (None until one came), for the driver to
+    close; ``raw`` is the same response when its body was kept from the SDK, for the driver to
+    read. With ``take=False`` the SDK reads every body as usual.
     """
 
     def __init__(self, client: httpx2.AsyncClient, timeout: httpx2.Timeout, *, take: bool) -> None:
@@ -46,7 +46,7 @@ class Capture:
         self.timeout = timeout
         self.take = take
         self.response: httpx2.Response | None = None
-        self.taken = False
+        self.raw: httpx2.Response | None = None
 
     @contextlib.contextmanager
     def sending(self) -> Iterator[None]:
@@ -85,7 +85,7 @@ class CaptureTransport(httpx2.AsyncBaseTransport):
         capture.response = response
         if not capture.take or response.status_code != 200:
             return response
-        capture.taken = True
+        capture.raw = response
         headers: list[tuple[str, Any]] = [
             (name, value)
             for name, value in response.headers.multi_items()

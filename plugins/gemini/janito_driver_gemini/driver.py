@@ -12,12 +12,11 @@ transport, the driver reads the SDK's objects instead and says so once in the lo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 import httpx2
@@ -26,25 +25,23 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from janito_core.chat_completions import json_event, malformed
 from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError
+from janito_core.sse import aiter_sse, drain
 from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
-from janito_driver_gemini.response import MALFORMED, ResponseReader, chunks
+from janito_driver_gemini.response import PROVIDER, ResponseReader
 
 __all__ = ["DEFAULT_API_VERSION", "DEFAULT_TIMEOUT", "GeminiDriver"]
 
 DEFAULT_API_VERSION = "v1beta"
 # Seconds without a byte from the server before a read fails (the SDK's default is never).
 DEFAULT_TIMEOUT = 600.0
-# How long the end of the body may take to come after the last chunk: reading it lets the
-# connection go back to the pool for the next request of the tool loop, but the answer is
-# whole already, so a server that stalls or cuts the connection there costs nothing more.
-_TAIL_SECONDS = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +63,20 @@ class GeminiDriver(LLMDriver):
     def __init__(
         self, *, api_key: str | None = None, api_version: str | None = None, **config: Any
     ) -> None:
-        from_env = (
-            next((v for v in self.api_key_env if os.environ.get(v)), None)
-            if api_key is None
-            else None
-        )
         super().__init__(api_key=api_key, **config)
         self.api_version = api_version or DEFAULT_API_VERSION
-        self._key_variable = from_env or self.api_key_env[0]
+        # The variable the key came from, for the hint when Google refuses it.
+        self._key_variable = next(
+            (v for v in self.api_key_env if api_key is None and os.environ.get(v)),
+            self.api_key_env[0],
+        )
         self._timeout = httpx2.Timeout(self.config.timeout or DEFAULT_TIMEOUT)
         self._lock = threading.Lock()
         self._sdk: genai.Client | None = None
         self._clients = ClientHolder(
-            lambda: httpx2.AsyncClient(verify=tls_context()), _aclose, name=self.name
+            lambda: httpx2.AsyncClient(verify=tls_context()),
+            httpx2.AsyncClient.aclose,
+            name=self.name,
         )
         self._warned_fallback = False
 
@@ -92,11 +90,12 @@ class GeminiDriver(LLMDriver):
         sdk_contents = [types.Content.model_validate(c) for c in contents]
         config = self._request_config(request, system)
         sdk = self._client()
-        reader = ResponseReader(request.request_id)
+        reader = ResponseReader(
+            request.request_id, model=request.model, key_variable=self._key_variable
+        )
         async with self._clients.use() as http:
             capture = Capture(http, self._timeout, take=self.read_raw)
             sdk_chunks: AsyncIterator[types.GenerateContentResponse] | None = None
-            parts: AsyncIterator[Part] | None = None
             try:
                 first: types.GenerateContentResponse | None = None
                 try:
@@ -107,18 +106,17 @@ class GeminiDriver(LLMDriver):
                         first = await anext(sdk_chunks, None)  # sends the request
                 except Exception:
                     # Once the body is ours, whatever the SDK made of the empty one is moot.
-                    if not capture.taken:
+                    if capture.raw is None:
                         raise
-                if capture.taken and capture.response is not None:
-                    parts = self._raw_parts(capture.response, reader)
+                if capture.raw is not None:
+                    parts = self._raw_parts(capture.raw, reader)
                 else:
                     self._note_fallback()
                     parts = self._sdk_parts(first, sdk_chunks, reader)
-                async for part in parts:
-                    yield part
+                async with contextlib.aclosing(parts):
+                    async for part in parts:
+                        yield part
             finally:
-                if parts is not None:
-                    await parts.aclose()  # type: ignore[attr-defined]
                 # The SDK nests generators that its aclose() does not reach: closing the
                 # response itself is what makes the server see the connection go.
                 if sdk_chunks is not None:
@@ -142,11 +140,15 @@ class GeminiDriver(LLMDriver):
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """Map google-genai's exceptions; transport failures are the core's to describe."""
         if isinstance(exc, genai_errors.APIError):
-            headers = getattr(exc.response, "headers", None)
-            body = exc.details or {"error": {"status": exc.status, "message": exc.message}}
-            return self._describe_body(exc.code, body, headers)
+            return describe_api_error(
+                exc.code,
+                exc.details,
+                getattr(exc.response, "headers", None),
+                key_variable=self._key_variable,
+                model=self.config.model,
+            )
         if isinstance(exc, genai_errors.UnknownApiResponseError):
-            return ErrorInfo(message=MALFORMED)
+            return malformed(PROVIDER, "an event that is not JSON").info
         if isinstance(exc, pydantic.ValidationError):
             return ErrorInfo(
                 message=f"the Gemini request or response did not fit the SDK's types: {exc}"
@@ -161,63 +163,49 @@ class GeminiDriver(LLMDriver):
 
     async def _raw_parts(
         self, response: httpx2.Response, reader: ResponseReader
-    ) -> AsyncIterator[Part]:
+    ) -> AsyncGenerator[Part, None]:
         """The parts of a body the SDK left to the driver, read as bytes."""
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = chunks(response.aiter_bytes(), media)
-        try:
-            async for data in body:
-                for part in self._read(reader, data):
-                    yield part
-                if reader.finished:
-                    break
-            for part in reader.finish():
+        if media == "application/json" or media.endswith("+json"):
+            # A server that answered with one JSON document instead of an event stream.
+            for part in reader.whole(await response.aread()):
                 yield part
-            # What is left of the body, briefly, so the connection goes back to the pool for
-            # the tool loop's next request. The answer is whole: a server that stalls or cuts
-            # the connection now costs nothing more.
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(_TAIL_SECONDS):
-                    async for _ in body:
-                        pass
-        finally:
-            await body.aclose()  # type: ignore[attr-defined]
+            return
+        seen = False
+        events = aiter_sse(response.aiter_bytes())
+        async for event in events:
+            seen = True
+            for part in reader.feed(json_event(event.data, provider=PROVIDER)):
+                yield part
+            if reader.finished:
+                break
+        if not seen and media not in ("text/event-stream", ""):
+            # e.g. a proxy's HTML page with status 200: not an empty answer.
+            raise ProviderError(
+                ErrorInfo(
+                    message=f"Gemini answered with {media}, not an event stream; check base_url"
+                )
+            )
+        for part in reader.finish():
+            yield part
+        await drain(events)
 
     async def _sdk_parts(
         self,
         first: types.GenerateContentResponse | None,
         sdk_chunks: AsyncIterator[types.GenerateContentResponse] | None,
         reader: ResponseReader,
-    ) -> AsyncIterator[Part]:
+    ) -> AsyncGenerator[Part, None]:
         """The parts of the SDK's own objects: the fallback, slower path."""
         chunk = first
         while chunk is not None:
-            for part in self._read(reader, _as_dict(chunk)):
+            for part in reader.feed(_as_dict(chunk)):
                 yield part
             if reader.finished or sdk_chunks is None:
                 break
             chunk = await anext(sdk_chunks, None)
         for part in reader.finish():
             yield part
-
-    def _read(self, reader: ResponseReader, data: Any) -> list[Part]:
-        """The parts of one chunk; an ``{"error": ...}`` object in the stream is raised."""
-        if type(data) is dict and "error" in data and "candidates" not in data:
-            error = data["error"]
-            code = error.get("code") if isinstance(error, dict) else None
-            raise ProviderError(self._describe_body(code, data, None))
-        return reader.feed(data)
-
-    def _describe_body(self, code: object, body: Any, headers: Any) -> ErrorInfo:
-        header_map = dict(headers.items()) if isinstance(headers, Mapping) else None
-        return describe_api_error(
-            code,
-            body,
-            header_map,
-            key_variable=self._key_variable,
-            model=self.config.model,
-            api_key=self.config.api_key,
-        )
 
     def _client(self) -> genai.Client:
         """The SDK client, made on first use; it sends through ``CaptureTransport``."""
@@ -263,10 +251,6 @@ def _as_dict(chunk: types.GenerateContentResponse) -> Any:
     return chunk.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude={"sdk_http_response"}
     )
-
-
-async def _aclose(client: httpx2.AsyncClient) -> None:
-    await client.aclose()
 
 
 class _Refuse(httpx2.BaseTransport):

@@ -1,9 +1,8 @@
-"""Gemini's streamed response: the body's bytes → ``GenerateContentResponse`` chunks (REST JSON)
-→ neutral parts.
+"""Gemini's streamed response: ``GenerateContentResponse`` chunks (REST JSON) → neutral parts.
 
 Parts come out in exactly the order the chunks hold them: text, thoughts (``thought: true``)
 and function calls interleaved as sent. Each chunk's ``usageMetadata`` is a running total, so
-every one yields a ``UsagePart`` that replaces the last. At the end the turn's parts, thought
+every change yields a ``UsagePart`` that replaces the last. At the end the turn's parts, thought
 signatures included, are kept as ``MetadataPart({"gemini": {"parts": [...]}})`` so the next
 request can send the model's turn back as Gemini wrote it.
 """
@@ -13,9 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from janito_core.chat_completions import malformed
 from janito_core.errors import ContentFilterError
 from janito_core.parts import (
     FinishPart,
@@ -27,23 +27,15 @@ from janito_core.parts import (
     UsagePart,
 )
 from janito_core.retry import ErrorInfo, ProviderError
-from janito_core.sse import aiter_sse
 from janito_core.usage import Usage
 from janito_driver_gemini.convert import PROVIDER_KEY, synthetic_call_id
+from janito_driver_gemini.errors import describe_stream_error
 
-__all__ = [
-    "MALFORMED",
-    "SAFETY_FINISH_REASONS",
-    "ResponseReader",
-    "chunks",
-    "finish_reason",
-    "usage_from",
-]
+__all__ = ["PROVIDER", "SAFETY_FINISH_REASONS", "ResponseReader", "finish_reason", "usage_from"]
 
+#: How error messages name the other side.
+PROVIDER = "Gemini"
 _TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature"})
-MALFORMED = (
-    "Gemini sent a response that could not be read as JSON (a malformed stream); not retried"
-)
 
 # Finish reasons that mean Gemini withheld (part of) the answer.
 SAFETY_FINISH_REASONS = frozenset(
@@ -100,43 +92,17 @@ def finish_reason(gemini_reason: str, *, made_calls: bool) -> str:
     return gemini_reason.lower()
 
 
-async def chunks(body: AsyncIterable[bytes], media_type: str) -> AsyncIterator[Any]:
-    """The JSON values a response body holds, from its bytes: one per SSE event's data.
-
-    A server that answers the streaming call with one JSON document (``application/json``:
-    an object, or an array of them as Gemini sends without ``alt=sse``) gives its chunks
-    all at once. Text that is not JSON raises a ``ProviderError``, not retried; so does a
-    body of another type holding no event (a proxy's HTML page), which is no empty answer.
-    """
-    if media_type == "application/json" or media_type.endswith("+json"):
-        document = _loads(b"".join([piece async for piece in body]))
-        for value in document if isinstance(document, list) else [document]:
-            yield value
-        return
-    seen = False
-    async for event in aiter_sse(body):
-        seen = True
-        yield _loads(event.data)
-    if not seen and media_type not in ("text/event-stream", ""):
-        raise ProviderError(
-            ErrorInfo(
-                message=f"Gemini answered with {media_type}, not an event stream; check base_url"
-            )
-        )
-
-
-def _loads(text: str | bytes) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes
-        raise ProviderError(ErrorInfo(message=MALFORMED)) from None
-
-
 class ResponseReader:
-    """Reads one streamed response: ``feed`` each chunk until ``finished``, then ``finish``."""
+    """Reads one response: ``feed`` each chunk until ``finished``, then ``finish``; a body that
+    is one JSON document goes to ``whole`` instead. Failures are raised as ``ProviderError``.
 
-    def __init__(self, request_id: str) -> None:
+    ``model`` and ``key_variable`` go into the hints of an error sent inside the stream.
+    """
+
+    def __init__(self, request_id: str, *, model: str, key_variable: str) -> None:
         self._request_id = request_id
+        self._model = model
+        self._key_variable = key_variable
         self._parts: list[dict[str, Any]] = []
         # The text part still growing at the end of _parts, and its pieces, joined once.
         self._open: dict[str, Any] | None = None
@@ -158,16 +124,15 @@ class ResponseReader:
         """
         return self._finish is not None
 
-    def feed(self, chunk: Any) -> list[Part]:
-        """The parts of one chunk, in order, then its usage.
-
-        ``chunk`` is one ``GenerateContentResponse`` as parsed JSON; anything but an object
-        raises ``ProviderError`` (a malformed stream).
-        """
-        if not isinstance(chunk, dict):
-            raise ProviderError(ErrorInfo(message=MALFORMED))
-        out: list[Part] = []
+    def feed(self, chunk: dict[str, Any]) -> list[Part]:
+        """The parts of one chunk (a ``GenerateContentResponse`` as parsed JSON), in order,
+        then its usage; an ``{"error": ...}`` object is raised as the error it reports."""
         get = chunk.get
+        if "error" in chunk and "candidates" not in chunk:
+            raise ProviderError(
+                describe_stream_error(chunk, key_variable=self._key_variable, model=self._model)
+            )
+        out: list[Part] = []
         candidates = get("candidates")
         if candidates and isinstance(candidates, list) and isinstance(candidates[0], dict):
             candidate = candidates[0]
@@ -195,8 +160,25 @@ class ResponseReader:
             self._block = (str(feedback["blockReason"]), feedback.get("blockReasonMessage"))
         return out
 
+    def whole(self, body: bytes) -> list[Part]:
+        """All the parts of a body that is one JSON document: a chunk, or an array of chunks
+        (as Gemini answers without ``alt=sse``)."""
+        try:
+            document = json.loads(body)
+        except ValueError:  # JSONDecodeError, and UnicodeDecodeError
+            raise malformed(PROVIDER, "a JSON answer that is not JSON") from None
+        out: list[Part] = []
+        for chunk in document if isinstance(document, list) else [document]:
+            if not isinstance(chunk, dict):
+                raise malformed(PROVIDER, "a chunk that is not a JSON object")
+            out += self.feed(chunk)
+        return out + self.finish()
+
     def finish(self) -> list[Part]:
-        """The closing parts; raises ``ProviderError`` when there is no answer to give."""
+        """The closing parts; none without a finish reason, which leaves the answer incomplete.
+
+        Raises ``ProviderError`` when Gemini withheld the whole answer.
+        """
         if self._block is not None and not self._delivered:
             reason, detail = self._block
             message = (
@@ -206,13 +188,7 @@ class ResponseReader:
             )
             raise ProviderError(ErrorInfo(message=message, kind=ContentFilterError))
         if self._finish is None:
-            raise ProviderError(
-                ErrorInfo(
-                    message="the Gemini stream ended without a finish reason "
-                    "(the connection was probably cut)",
-                    retryable=True,
-                )
-            )
+            return []  # the core reports the missing end as a cut, retried if nothing came
         if self._finish in SAFETY_FINISH_REASONS and not self._delivered:
             message = (
                 f"Gemini withheld the answer (finish reason: {self._finish}); "
@@ -233,26 +209,18 @@ class ResponseReader:
     def _part(self, wire_part: dict[str, Any]) -> Part | None:
         text = wire_part.get("text")
         if isinstance(text, str) and wire_part.keys() <= _TEXT_KEYS:
-            thought = bool(wire_part.get("thought"))
-            self._record_text(wire_part, text, thought)
-            if not text:
-                return None
-            self._delivered = True
-            return ReasoningPart(text) if thought else TextPart(text)
-        # Kept in the history: a copy, shallow since only its own keys change.
-        part = dict(wire_part)
-        signature = part.get("thoughtSignature")
-        if isinstance(signature, str):
-            part["thoughtSignature"] = _standard_base64(signature)
-        self._close_text()
-        self._parts.append(part)
-        function_call = part.get("functionCall")
-        if isinstance(function_call, dict):
-            return self._call(function_call, part.get("thoughtSignature"))
-        if isinstance(text, str) and text:
-            self._delivered = True
-            return ReasoningPart(text) if part.get("thought") else TextPart(text)
-        return None
+            self._record_text(wire_part, text)
+        else:
+            self._close_text()
+            part = _kept(wire_part)
+            self._parts.append(part)
+            function_call = part.get("functionCall")
+            if isinstance(function_call, dict):
+                return self._call(function_call, part.get("thoughtSignature"))
+        if not isinstance(text, str) or not text:
+            return None
+        self._delivered = True
+        return ReasoningPart(text) if wire_part.get("thought") else TextPart(text)
 
     def _call(self, function_call: dict[str, Any], signature: Any) -> ToolCallPart:
         position = self._calls
@@ -271,33 +239,28 @@ class ResponseReader:
             provider_data={PROVIDER_KEY: data},
         )
 
-    def _record_text(self, wire_part: dict[str, Any], text: str, thought: bool) -> None:
+    def _record_text(self, wire_part: dict[str, Any], text: str) -> None:
         """Keep a text part for the history, joining streamed pieces back together.
 
         Neighbouring text parts of the same kind (answer or thought) are joined, as the
         non-streamed response would hold them; a thought signature stays on the joined part.
         """
-        signature = wire_part.get("thoughtSignature")
-        if isinstance(signature, str):
-            signature = _standard_base64(signature)
+        signed = "thoughtSignature" in wire_part
         last = self._open
         if (
             last is not None
-            and bool(last.get("thought")) == thought
-            and not ("thoughtSignature" in last and "thoughtSignature" in wire_part)
+            and bool(last.get("thought")) == bool(wire_part.get("thought"))
+            and not (signed and "thoughtSignature" in last)
         ):
             self._pieces.append(text)
-            if "thoughtSignature" in wire_part:
-                last["thoughtSignature"] = signature
+            if signed:
+                last["thoughtSignature"] = _kept(wire_part)["thoughtSignature"]
             return
-        if not text and "thoughtSignature" not in wire_part:
+        if not text and not signed:
             return
         self._close_text()
-        part = dict(wire_part)
-        if "thoughtSignature" in part:
-            part["thoughtSignature"] = signature
-        self._parts.append(part)
-        self._open = part
+        self._open = _kept(wire_part)
+        self._parts.append(self._open)
         self._pieces = [text]
 
     def _close_text(self) -> None:
@@ -305,6 +268,15 @@ class ResponseReader:
             self._open["text"] = "".join(self._pieces)
             self._open = None
             self._pieces = []
+
+
+def _kept(wire_part: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a part for the history: shallow, since only its own keys change."""
+    part = dict(wire_part)
+    signature = part.get("thoughtSignature")
+    if isinstance(signature, str):
+        part["thoughtSignature"] = _standard_base64(signature)
+    return part
 
 
 def _standard_base64(text: str) -> str:

@@ -548,14 +548,14 @@ def test_clean_end_without_finish_reason_is_not_an_answer(server, make_driver):
     server.enqueue(stream_reply(chunk([text("half")])))
     events = finish(driver.stream_generate("hi"))
     (error,) = events_of(events, ev.RequestError)
-    assert "without a finish reason" in error.error
+    assert "no end marker or finish reason" in error.error
 
 
 def test_malformed_event_is_not_retried(server, run):
     server.enqueue(stream_reply(Send("data: {this is not json" + SEP)))
     events = run()
     (error,) = events_of(events, ev.RequestError)
-    assert "could not be read as JSON" in error.error
+    assert "Gemini sent a malformed response: an event that is not JSON" in error.error
     assert error.retryable is False
     assert len(server.requests) == 1
 
@@ -718,7 +718,7 @@ def test_the_fallback_reads_the_sdk_objects(server):
         server.enqueue(stream_reply(*COMMENTED), done("Fine."))
         events = finish(driver.stream_generate("hi"))
         (error,) = events_of(events, ev.RequestError)
-        assert "could not be read as JSON" in error.error
+        assert "Gemini sent a malformed response: an event that is not JSON" in error.error
         assert text_of(finish(driver.stream_generate("hi"))) == "Fine."
     finally:
         driver.close()

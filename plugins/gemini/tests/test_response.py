@@ -1,11 +1,14 @@
-"""Streamed Gemini chunks → neutral parts (``response.py``) and error reading (``errors.py``)."""
+"""Gemini chunks → neutral parts (``response.py``) and error reading (``errors.py``)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from janito_driver_gemini.errors import describe_api_error, retry_delay
+from janito_driver_gemini.errors import describe_api_error, describe_stream_error, retry_delay
 from janito_driver_gemini.response import ResponseReader, finish_reason, usage_from
 
+from janito_core.errors import AuthenticationError, RateLimitError
 from janito_core.parts import (
     FinishPart,
     MetadataPart,
@@ -28,8 +31,12 @@ def chunk(*parts: dict, finish: str | None = None, usage: dict | None = None) ->
     return data
 
 
+def new_reader(request_id: str = "r") -> ResponseReader:
+    return ResponseReader(request_id, model="gemini-test", key_variable="GEMINI_API_KEY")
+
+
 def read(*chunks: dict, request_id: str = "req-1") -> list:
-    reader = ResponseReader(request_id)
+    reader = new_reader(request_id)
     parts = [p for c in chunks for p in reader.feed(c)]
     return parts + reader.finish()
 
@@ -100,7 +107,7 @@ def test_two_signed_text_parts_stay_apart_and_empty_parts_vanish():
 
 
 def test_usage_is_yielded_when_it_changes():
-    reader = ResponseReader("r")
+    reader = new_reader()
     first = reader.feed(chunk({"text": "a"}, usage={"promptTokenCount": 4, "totalTokenCount": 4}))
     again = reader.feed(chunk({"text": "b"}, usage={"promptTokenCount": 4, "totalTokenCount": 4}))
     assert first[-1] == UsagePart(Usage(input_tokens=4, total_tokens=4))
@@ -136,17 +143,28 @@ def test_finish_reasons(gemini, calls, neutral):
     assert finish_reason(gemini, made_calls=calls) == neutral
 
 
-def test_blocked_prompt_and_missing_finish_raise():
-    reader = ResponseReader("r")
+def test_blocked_prompt_raises_and_missing_finish_gives_no_finish():
+    reader = new_reader()
     reader.feed({"promptFeedback": {"blockReason": "SAFETY"}})
     with pytest.raises(ProviderError, match=r"blocked the prompt \(block reason: SAFETY\)") as info:
         reader.finish()
     assert info.value.info.retryable is False
-    reader = ResponseReader("r")
+    reader = new_reader()
     reader.feed(chunk({"text": "half"}))
-    with pytest.raises(ProviderError, match="without a finish reason") as info:
-        reader.finish()
-    assert info.value.info.retryable is True
+    # no FinishPart: the core reports the response as cut short
+    assert reader.finish() == []
+
+
+def test_whole_document_is_an_array_of_chunks_or_one_chunk():
+    body = [chunk({"text": "a"}), chunk({"text": "b"}, finish="STOP")]
+    parts = new_reader().whole(json.dumps(body).encode())
+    assert parts[:2] == [TextPart("a"), TextPart("b")]
+    assert parts[-1] == FinishPart("stop")
+    assert new_reader().whole(json.dumps(body[1]).encode())[0] == TextPart("b")
+    with pytest.raises(ProviderError, match="malformed response: a JSON answer that is not JSON"):
+        new_reader().whole(b"<html>")
+    with pytest.raises(ProviderError, match="a chunk that is not a JSON object"):
+        new_reader().whole(b"[1]")
 
 
 def test_retry_delay_from_the_error_body():
@@ -156,22 +174,40 @@ def test_retry_delay_from_the_error_body():
 
     assert retry_delay(body("12s")) == 12.0
     assert retry_delay(body("0.5s")) == 0.5
-    assert retry_delay(body({"seconds": "3", "nanos": 500_000_000})) == 3.5
     assert retry_delay(body("soon")) is None
     assert retry_delay({"error": {"code": 429}}) is None
-    assert retry_delay([{"error": {"details": body("2s")["error"]["details"]}}]) == 2.0
 
 
-def test_error_text_never_shows_the_key():
-    key = "AIza-secret-key"
+def test_http_errors_name_the_key_variable():
     info = describe_api_error(
         403,
-        {"error": {"code": 403, "message": f"key {key} is blocked", "status": "PERMISSION_DENIED"}},
+        {"error": {"code": 403, "message": "key blocked", "status": "PERMISSION_DENIED"}},
         {"Retry-After": "3"},
         key_variable="GOOGLE_API_KEY",
         model="m",
-        api_key=key,
     )
-    assert key not in info.message
     assert "check GOOGLE_API_KEY" in info.message
+    assert "PERMISSION_DENIED: key blocked" in info.message
     assert (info.status_code, info.retryable, info.retry_after) == (403, False, 3.0)
+    bad_key = {
+        "error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}
+    }
+    info = describe_api_error(400, bad_key, None, key_variable="GEMINI_API_KEY", model="m")
+    assert info.kind is AuthenticationError
+    assert "refused; check GEMINI_API_KEY" in info.message
+
+
+def test_stream_errors_read_the_status_word_when_there_is_no_code():
+    def stream_error(**error: object):
+        return describe_stream_error({"error": error}, key_variable="GEMINI_API_KEY", model="m")
+
+    info = stream_error(status="RESOURCE_EXHAUSTED", message="slow down")
+    assert info.message.startswith("Gemini reported an error in the stream: HTTP 429")
+    assert "RESOURCE_EXHAUSTED: slow down" in info.message
+    assert (info.status_code, info.retryable) == (429, True)
+    assert type(info.to_error()) is RateLimitError
+    info = stream_error(code=503, status="UNAVAILABLE", message="busy")
+    assert (info.status_code, info.retryable) == (503, True)
+    info = stream_error(status="SOMETHING_NEW", message="odd")
+    assert info.message == "Gemini reported an error in the stream: SOMETHING_NEW: odd"
+    assert (info.status_code, info.retryable) == (None, False)
