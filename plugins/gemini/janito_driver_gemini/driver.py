@@ -13,6 +13,7 @@ transport, the driver reads the SDK's objects instead and says so once in the lo
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -109,13 +110,19 @@ class GeminiDriver(LLMDriver):
                     if capture.raw is None:
                         raise
                 if capture.raw is not None:
-                    parts = self._raw_parts(capture.raw, reader)
+                    chunks = _raw_chunks(capture.raw)
                 else:
                     self._note_fallback()
-                    parts = self._sdk_parts(first, sdk_chunks, reader)
-                async with contextlib.aclosing(parts):
-                    async for part in parts:
+                    chunks = _sdk_chunks(first, sdk_chunks)
+                async with contextlib.aclosing(chunks):
+                    async for chunk in chunks:
+                        for part in reader.feed(chunk):
+                            yield part
+                        if reader.finished:
+                            break
+                    for part in reader.finish():
                         yield part
+                    await drain(chunks)
             finally:
                 # The SDK nests generators that its aclose() does not reach: closing the
                 # response itself is what makes the server see the connection go.
@@ -161,52 +168,6 @@ class GeminiDriver(LLMDriver):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _raw_parts(
-        self, response: httpx2.Response, reader: ResponseReader
-    ) -> AsyncGenerator[Part, None]:
-        """The parts of a body the SDK left to the driver, read as bytes."""
-        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media == "application/json" or media.endswith("+json"):
-            # A server that answered with one JSON document instead of an event stream.
-            for part in reader.whole(await response.aread()):
-                yield part
-            return
-        seen = False
-        events = aiter_sse(response.aiter_bytes())
-        async for event in events:
-            seen = True
-            for part in reader.feed(json_event(event.data, provider=PROVIDER)):
-                yield part
-            if reader.finished:
-                break
-        if not seen and media not in ("text/event-stream", ""):
-            # e.g. a proxy's HTML page with status 200: not an empty answer.
-            raise ProviderError(
-                ErrorInfo(
-                    message=f"Gemini answered with {media}, not an event stream; check base_url"
-                )
-            )
-        for part in reader.finish():
-            yield part
-        await drain(events)
-
-    async def _sdk_parts(
-        self,
-        first: types.GenerateContentResponse | None,
-        sdk_chunks: AsyncIterator[types.GenerateContentResponse] | None,
-        reader: ResponseReader,
-    ) -> AsyncGenerator[Part, None]:
-        """The parts of the SDK's own objects: the fallback, slower path."""
-        chunk = first
-        while chunk is not None:
-            for part in reader.feed(_as_dict(chunk)):
-                yield part
-            if reader.finished or sdk_chunks is None:
-                break
-            chunk = await anext(sdk_chunks, None)
-        for part in reader.finish():
-            yield part
-
     def _client(self) -> genai.Client:
         """The SDK client, made on first use; it sends through ``CaptureTransport``."""
         with self._lock:
@@ -247,10 +208,48 @@ class GeminiDriver(LLMDriver):
             )
 
 
-def _as_dict(chunk: types.GenerateContentResponse) -> Any:
-    return chunk.model_dump(
-        mode="json", by_alias=True, exclude_none=True, exclude={"sdk_http_response"}
-    )
+async def _raw_chunks(response: httpx2.Response) -> AsyncGenerator[dict[str, Any], None]:
+    """The chunks of a body the SDK left to the driver, read from its bytes."""
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        for chunk in _document_chunks(await response.aread()):
+            yield chunk
+        return
+    seen = False
+    async for event in aiter_sse(response.aiter_bytes()):
+        seen = True
+        yield json_event(event.data, provider=PROVIDER)
+    if not seen and media not in ("text/event-stream", ""):
+        # e.g. a proxy's HTML page with status 200: not an empty answer.
+        raise ProviderError(
+            ErrorInfo(message=f"Gemini answered with {media}, not an event stream; check base_url")
+        )
+
+
+def _document_chunks(body: bytes) -> list[dict[str, Any]]:
+    """The chunks of a body that is one JSON document: a chunk, or an array of them (as Gemini
+    answers without ``alt=sse``)."""
+    try:
+        document = json.loads(body)
+    except ValueError:  # JSONDecodeError, and UnicodeDecodeError
+        raise malformed(PROVIDER, "a JSON answer that is not JSON") from None
+    chunks = document if isinstance(document, list) else [document]
+    if not all(isinstance(chunk, dict) for chunk in chunks):
+        raise malformed(PROVIDER, "a JSON answer that is neither a chunk nor an array of chunks")
+    return chunks
+
+
+async def _sdk_chunks(
+    first: types.GenerateContentResponse | None,
+    rest: AsyncIterator[types.GenerateContentResponse] | None,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The chunks as the SDK's objects give them: the fallback, slower path."""
+    chunk = first
+    while chunk is not None:
+        yield chunk.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude={"sdk_http_response"}
+        )
+        chunk = await anext(rest, None) if rest is not None else None
 
 
 class _Refuse(httpx2.BaseTransport):

@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from janito_core.chat_completions import malformed
 from janito_core.errors import ContentFilterError
 from janito_core.parts import (
     FinishPart,
@@ -93,8 +92,8 @@ def finish_reason(gemini_reason: str, *, made_calls: bool) -> str:
 
 
 class ResponseReader:
-    """Reads one response: ``feed`` each chunk until ``finished``, then ``finish``; a body that
-    is one JSON document goes to ``whole`` instead. Failures are raised as ``ProviderError``.
+    """Reads one response: ``feed`` each chunk until ``finished``, then ``finish``. Failures
+    are raised as ``ProviderError``.
 
     ``model`` and ``key_variable`` go into the hints of an error sent inside the stream.
     """
@@ -159,20 +158,6 @@ class ResponseReader:
         if isinstance(feedback, dict) and feedback.get("blockReason"):
             self._block = (str(feedback["blockReason"]), feedback.get("blockReasonMessage"))
         return out
-
-    def whole(self, body: bytes) -> list[Part]:
-        """All the parts of a body that is one JSON document: a chunk, or an array of chunks
-        (as Gemini answers without ``alt=sse``)."""
-        try:
-            document = json.loads(body)
-        except ValueError:  # JSONDecodeError, and UnicodeDecodeError
-            raise malformed(PROVIDER, "a JSON answer that is not JSON") from None
-        out: list[Part] = []
-        for chunk in document if isinstance(document, list) else [document]:
-            if not isinstance(chunk, dict):
-                raise malformed(PROVIDER, "a chunk that is not a JSON object")
-            out += self.feed(chunk)
-        return out + self.finish()
 
     def finish(self) -> list[Part]:
         """The closing parts; none without a finish reason, which leaves the answer incomplete.

@@ -790,6 +790,30 @@ def test_whole_json_array_is_read_as_chunks(server, run):
     assert finished_event(events).status == "completed"
 
 
+def test_whole_json_object_is_one_chunk(server, run):
+    body = chunk([text("Whole")], finish="STOP", usage=USAGE)
+    server.enqueue(Reply(headers={"Content-Type": "application/json"}, body=body))
+    events = run()
+    assert text_of(events) == "Whole"
+    assert finished_event(events).usage == Usage(input_tokens=9, output_tokens=4, total_tokens=13)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("<html>proxy</html>", "a JSON answer that is not JSON"),
+        ("[1, 2]", "a JSON answer that is neither a chunk nor an array of chunks"),
+    ],
+)
+def test_json_answer_that_holds_no_chunks_is_malformed(server, run, body, problem):
+    server.enqueue(Reply(headers={"Content-Type": "application/json"}, body=body))
+    events = run()
+    (error,) = events_of(events, ev.RequestError)
+    assert f"Gemini sent a malformed response: {problem}" in error.error
+    assert error.retryable is False
+    assert len(server.requests) == 1
+
+
 def test_a_page_that_is_no_event_stream_is_not_an_empty_answer(server, run):
     server.enqueue(Reply(headers={"Content-Type": "text/html"}, body="<html>proxy</html>"))
     events = run()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from janito_driver_gemini.errors import describe_api_error, describe_stream_error, retry_delay
 from janito_driver_gemini.response import ResponseReader, finish_reason, usage_from
@@ -153,18 +151,6 @@ def test_blocked_prompt_raises_and_missing_finish_gives_no_finish():
     reader.feed(chunk({"text": "half"}))
     # no FinishPart: the core reports the response as cut short
     assert reader.finish() == []
-
-
-def test_whole_document_is_an_array_of_chunks_or_one_chunk():
-    body = [chunk({"text": "a"}), chunk({"text": "b"}, finish="STOP")]
-    parts = new_reader().whole(json.dumps(body).encode())
-    assert parts[:2] == [TextPart("a"), TextPart("b")]
-    assert parts[-1] == FinishPart("stop")
-    assert new_reader().whole(json.dumps(body[1]).encode())[0] == TextPart("b")
-    with pytest.raises(ProviderError, match="malformed response: a JSON answer that is not JSON"):
-        new_reader().whole(b"<html>")
-    with pytest.raises(ProviderError, match="a chunk that is not a JSON object"):
-        new_reader().whole(b"[1]")
 
 
 def test_retry_delay_from_the_error_body():
