@@ -36,7 +36,7 @@ class Sizes:
     startup_peer_runs: int = 3
     concurrency_loads: tuple[int, ...] = (100, 250, 500, 1000)
     # Rounds per load: the slow clients at 1,000 at once take most of a minute each.
-    concurrency_rounds: tuple[int, ...] = (3, 3, 2, 1)
+    concurrency_rounds: tuple[int, ...] = (2, 2, 2, 1)
     concurrency_parts: int = 200
     concurrency_interval: float = 0.020
 
@@ -141,6 +141,30 @@ VERSIONED = (
 )
 
 
+def _commit() -> str:
+    """The checked-out commit, with ``+changes`` when the tree differs from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     """The machine, the interpreter and the versions the figures were taken with."""
     try:
@@ -157,6 +181,7 @@ def machine() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "load_average_at_start": load_avg,
         "versions": {name: _version(name) for name in VERSIONED},
+        "commit": _commit(),
     }
 
 

@@ -688,7 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, to try it out")
     parser.add_argument("--loads", help="comma-separated generations at once (100,250,500,1000)")
-    parser.add_argument("--rounds", type=int, help="rounds per load (default: 3, 3, 2, 1)")
+    parser.add_argument("--rounds", type=int, help="rounds per load (default: 2, 2, 2, 1)")
     parser.add_argument("--worker", nargs=2, metavar=("ROW", "SERVER_PID"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
