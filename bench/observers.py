@@ -2,11 +2,11 @@
 
 Two measurements:
 
-- ``deliver``: the harness's per-event hand-off alone (``_Run._deliver`` under the run's lock,
-  as the worker calls it for every text part), with a prebuilt event, so the difference between
-  rows is exactly what observers (or the asyncio wakeup) add.
+- ``deliver``: the harness's per-event commit alone (``Generation.commit`` into the consumer's
+  hand-off, as the task does for every text part), with a prebuilt event, so the difference
+  between rows is exactly what observers (or the async consumer's hand-off) add.
 - ``stream``: whole generations through ``ScriptedDriver`` and the sync iterator, consumer
-  included: what an application sees (dominated by the thread hand-off, and noisy).
+  included: what an application sees (noisier: it crosses from the loop's thread to yours).
 
 Rounds go round-robin over the rows, so a busy moment on the machine falls on all of them alike;
 each row reports its best round (the least disturbed) and its median. The janito-otel plugin
@@ -25,14 +25,14 @@ from collections.abc import Callable, Sequence
 
 from janito_core import events as ev
 from janito_core import registry
-from janito_core.harness import _Run
+from janito_core.generation import Generation
 from janito_core.messages import Message
 from janito_core.parts import FinishPart, TextPart
 from janito_core.registry import Registry
 from janito_core.testing import ScriptedDriver
 
 Observer = Callable[[ev.Event], object]
-# A row: how to deliver (observers, whether an asyncio wakeup is installed).
+# A row: how to deliver (observers, whether the async consumer's hand-off is the sink).
 Row = tuple[Sequence[Observer], bool]
 
 
@@ -41,8 +41,8 @@ def idle(event: ev.Event) -> None:
 
 
 def _deliver_ns(row: Row, events: int) -> float:
-    observers, wakeup = row
-    run = _Run(
+    observers, async_sink = row
+    gen = Generation(
         driver=ScriptedDriver(),
         history=[Message.user("hi")],
         system_prompt=None,
@@ -51,19 +51,23 @@ def _deliver_ns(row: Row, events: int) -> float:
         user_cancel=None,
         observers=observers,
     )
-    if wakeup:
-        from janito_core.aio import _Handoff
+    if async_sink:
+        from janito_core.streams import AsyncEventStream
 
-        run.wakeup = _Handoff().wake  # installed, consumer not parked: the common case
+        stream = AsyncEventStream(gen)  # its hand-off, consumer not parked: the common case
+    else:
+        from janito_core.streams import EventStream
+
+        stream = EventStream(gen)  # type: ignore[assignment]
     event = ev.ContentPartFound(
-        generation_id=run.generation_id, driver="bench", request_id="r", content_part="x"
+        generation_id=gen.generation_id, driver="bench", request_id="r", content_part="x"
     )
-    deliver = run._deliver
-    with run.lock:
-        start = time.perf_counter_ns()
-        for _ in range(events):
-            deliver(event)
-        elapsed = time.perf_counter_ns() - start
+    commit = gen.commit
+    start = time.perf_counter_ns()
+    for _ in range(events):
+        commit(event)
+    elapsed = time.perf_counter_ns() - start
+    del stream
     return elapsed / events
 
 
@@ -100,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows: dict[str, Row] = {
         "none": ([], False),
         "one idle observer": ([idle], False),
-        "none, asyncio wakeup installed": ([], True),
+        "none, async consumer's hand-off": ([], True),
     }
     try:
         from janito_otel.plugin import observe_event
@@ -108,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         observe_event = None
     if observe_event is not None:
         rows["janito-otel, OpenTelemetry not imported"] = ([observe_event], False)
-    _measure("deliver: the harness hand-off", rows, _deliver_ns, args.events, args.rounds)
+    _measure("deliver: the harness's commit", rows, _deliver_ns, args.events, args.rounds)
     _measure("stream: whole generations", rows, _stream_ns, stream_events, args.rounds // 4 or 1)
     if observe_event is None:
         return
