@@ -253,15 +253,15 @@ def _where_time_goes(data: dict[str, Any]) -> str:
             "\nThe harness alone, with a driver that yields ready-made parts (no network, no "
             f"SDK): {_num(harness['direct_us'], 2)} µs per part iterating the driver directly, "
             f"{_num(harness['stream_generate_us'], 2)} µs through `stream_generate`, "
-            f"{_num(harness['astream_generate_us'], 2)} µs through `astream_generate`. What the "
-            "harness adds to a real stream beyond that is the hand-off between the worker "
-            "thread and the consumer, which take turns on the GIL for every part.\n"
+            f"{_num(harness['astream_generate_us'], 2)} µs through `astream_generate`. What "
+            "`stream_generate` adds beyond `astream_generate` is the hand-off from the shared "
+            "loop's thread to the consumer's thread.\n"
         )
     return (
         "### Where the time per part goes\n\n"
         "From the best (least disturbed) run of each row above: the wire alone, the SDK "
         "building its objects on top, the driver turning them into neutral parts, and the "
-        "harness handing events from the worker thread to the consumer. A difference within "
+        "harness committing events and handing them to the consumer. A difference within "
         "the runs' spread shows as a small or negative number.\n\n"
         + _table(
             [
@@ -648,11 +648,10 @@ def _findings_overhead(overhead: dict[str, Any]) -> list[str]:
     if harness:
         out.append(
             f"- The harness's own code costs {_num(harness['stream_generate_us'])} µs per part "
-            "(a driver that yields ready-made parts); the rest of what it adds on a real stream "
-            "is the two threads taking turns: both the worker and the consumer need the GIL for "
-            "every part, and the consumer is woken from `queue.get()` for each one it waits for. "
-            "That cost grows when the machine is busy (the two threads then lose their cores "
-            "and caches), which is why it varies more from run to run than the SDK loop does."
+            "through `stream_generate` (a driver that yields ready-made parts): building the "
+            "event, committing it with the state it stands for, and handing it from the shared "
+            "loop's thread to the consumer's. Through `astream_generate` there is no thread "
+            "hand-off at all: the generation is a task on the consumer's own loop."
         )
     return out
 
@@ -673,14 +672,12 @@ def _findings(
             "drivers therefore keep the SDK for the request, authentication and HTTP errors but "
             "read the response's server-sent events themselves (`janito_core.sse`) and "
             "`json.loads` them into the dicts their readers take, which is why they run below "
-            "the SDK loop. The Gemini driver still iterates the SDK's objects and turns them "
-            "back into dicts (`model_dump()`): google-genai does not expose the response, though "
-            "the `httpx2` client the driver already hands it for aborting could. In the harness, "
-            "each part costs a wake-up of the other thread: the worker puts an event, the "
-            "consumer blocked in `queue.get()` wakes and takes the GIL, the worker waits to get "
-            "it back. Handing the consumer all queued events at once, and signalling only a "
-            "consumer that is actually waiting (as the asyncio path's `_Handoff` does), would cut "
-            "the switches.\n"
+            "the SDK loop. google-genai has no raw-stream option; the Gemini driver gives it an "
+            "`httpx2` client whose transport keeps the real response body for the driver while "
+            "the SDK still builds and sends the request and maps HTTP errors (with a fallback to "
+            "the SDK's objects, and a test that fails if a new google-genai breaks it). Every "
+            "driver is on the asynchronous seam: a generation is a task, and the harness commits "
+            "each event in one step on the loop's thread.\n"
         )
         peers = []
         for provider, found in overhead["providers"].items():
@@ -746,7 +743,8 @@ def _findings(
                 "provider SDK. "
                 + (
                     f"`janito-drivers run` with `echo` adds {_num(run_row['delta_ms'], 0)} ms, "
-                    "mostly building the attrs classes of the events and the harness at import. "
+                    "mostly building the attrs classes of the events and importing asyncio and the "
+                    "harness. "
                     if _ok(run_row)
                     else ""
                 )
