@@ -18,7 +18,7 @@ import pytest
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
-from janito_core.testing.helpers import client_threads, finish, new_threads
+from janito_core.testing.helpers import client_threads, finish, new_threads, shared_loop_tasks
 from janito_core.testing.server import WireServer
 
 __all__ = ["no_leaked_threads", "run", "server", "wire_server"]
@@ -58,9 +58,11 @@ def run() -> Callable[[EventStream], list[ev.Event]]:
 
 @pytest.fixture
 def no_leaked_threads() -> Iterator[None]:
-    """Fail the test if it leaves a thread behind (new ones get 2 s to end); the shared
-    ``janito-loop`` thread, which lives for the process, is not a leak."""
+    """Fail the test if it leaves a thread, or a task on the shared loop, behind (each gets 2 s
+    to end); the shared ``janito-loop`` thread, which lives for the process, is not a leak."""
     before = threading.enumerate()
     yield
     alive = new_threads(before, grace=2.0)
     assert not alive, f"threads left behind: {alive}"
+    tasks = shared_loop_tasks(grace=2.0)
+    assert not tasks, f"tasks left on the shared loop: {tasks}"

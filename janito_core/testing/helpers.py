@@ -106,6 +106,32 @@ def new_threads(
     return [t.name for t in left if t.is_alive()]
 
 
+def shared_loop_tasks(*, grace: float = 0.0) -> list[str]:
+    """The tasks still pending on the shared background loop (none when it never started).
+
+    Each generation of ``stream_generate`` is a task there; one still pending after its stream
+    ended is a leak. Waits up to ``grace`` seconds for them to finish first.
+    """
+    import asyncio
+
+    from janito_core import background
+
+    current = background._current
+    if current is None or not current.thread.is_alive():
+        return []
+    loop = current.loop
+
+    async def pending() -> list[str]:
+        deadline = loop.time() + grace
+        while True:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if not tasks or loop.time() >= deadline:
+                return [repr(t) for t in tasks]
+            await asyncio.sleep(0.005)
+
+    return asyncio.run_coroutine_threadsafe(pending(), loop).result(grace + 5.0)
+
+
 def finish(stream: EventStream, *, join_timeout: float = 5.0) -> list[ev.Event]:
     """Consume ``stream``, wait until the generation has fully ended, check the event order."""
     events = list(stream)

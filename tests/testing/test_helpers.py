@@ -99,3 +99,25 @@ def test_the_fixtures_ignore_the_loop_thread_only(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(["*threads left behind: ?'left-behind'?*"])
+
+
+def test_shared_loop_tasks_names_a_task_left_pending() -> None:
+    import asyncio
+
+    from janito_core.background import shared_loop
+    from janito_core.testing.helpers import shared_loop_tasks
+
+    loop = shared_loop()
+    started = threading.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    future = asyncio.run_coroutine_threadsafe(forever(), loop)
+    assert started.wait(5)
+    try:
+        assert len(shared_loop_tasks()) == 1
+    finally:
+        future.cancel()
+    assert shared_loop_tasks(grace=2.0) == []

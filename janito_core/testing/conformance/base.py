@@ -21,7 +21,12 @@ from janito_core.testing.conformance.capabilities import CAPABILITIES
 from janito_core.testing.conformance.generation import Generation
 from janito_core.testing.conformance.guard import check_overrides, standard_tests
 from janito_core.testing.conformance.leaks import LogTexts, exception_texts
-from janito_core.testing.helpers import WIRE_SERVER_THREADS, closing_drivers, new_threads
+from janito_core.testing.helpers import (
+    WIRE_SERVER_THREADS,
+    closing_drivers,
+    new_threads,
+    shared_loop_tasks,
+)
 from janito_core.testing.scenario import Scenario, WireAdapter
 from janito_core.testing.server import WireServer
 from janito_core.testing.validator import validate_events
@@ -88,6 +93,8 @@ class ConformanceBase:
                 stream.close()
         left = new_threads(before, grace=PROMPTLY)
         assert not left, f"threads left behind by the test: {left}"
+        tasks = shared_loop_tasks(grace=PROMPTLY)
+        assert not tasks, f"tasks left on the shared loop by the test: {tasks}"
         self._assert_logs_clean()
 
     @pytest.fixture
