@@ -44,14 +44,27 @@ class JanitoError(Exception):
 class DriverNotFoundError(JanitoError, LookupError):
     """No driver is registered under the requested name."""
 
-    def __init__(self, name: str, available: list[str], install_hint: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        available: list[str],
+        install_hint: str | None = None,
+        failed: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.available = available
         self.install_hint = install_hint
+        self.failed = failed or []
         names = ", ".join(sorted(available)) or "none"
         message = f"No driver named {name!r}. Installed drivers: {names}."
         if install_hint:
             message += f" Install it with: {install_hint}"
+        if self.failed:
+            # Its plugin may be one of these, registered under another entry-point name.
+            message += (
+                f" Plugins that failed to load (one may provide it): {', '.join(self.failed)};"
+                " see `janito-drivers list`."
+            )
         super().__init__(message)
 
 

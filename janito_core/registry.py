@@ -121,7 +121,8 @@ class Registry:
                 ) from failed.exception
             install = FIRST_PARTY.get(name)
             hint = f"pip install {install}" if install else None
-            raise DriverNotFoundError(name, self.names(), hint)
+            failures = [f"{f.name} ({f.distribution})" for f in self._failures]
+            raise DriverNotFoundError(name, self.names(), hint, failures)
         cached = self._classes.get(name)
         if cached is not None:
             return cached

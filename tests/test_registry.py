@@ -116,3 +116,12 @@ def test_a_target_that_is_not_a_driver_is_refused() -> None:
     registry = Registry(entry_points=[fake])
     (failure,) = [i for i in registry.infos() if i.name == "x"]
     assert failure.status == "error" and "ModuleNotFoundError" in (failure.error or "")
+
+
+def test_a_missing_driver_names_the_plugins_that_failed(fresh_registry: None) -> None:
+    # The dev environment installs janito-driver-broken, whose entry points (broken,
+    # brokenregister) fail: a driver they meant to provide under another name must get a hint.
+    with pytest.raises(DriverNotFoundError, match="failed to load.*janito-driver-broken") as info:
+        get_driver("nosuchdriver")
+    assert "janito-drivers list" in str(info.value)
+    assert info.value.failed
