@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 # A library must not print through logging's last-resort handler; applications configure logging.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AsyncEventStream",
