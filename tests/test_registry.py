@@ -123,7 +123,7 @@ def test_a_target_that_is_not_a_driver_is_refused() -> None:
 def test_a_missing_driver_names_the_plugins_that_failed(fresh_registry: None) -> None:
     # The dev environment installs janito-driver-broken, whose entry points (broken,
     # brokenregister) fail: a driver they meant to provide under another name must get a hint.
-    with pytest.raises(DriverNotFoundError, match="failed to load.*janito-driver-broken") as info:
+    with pytest.raises(DriverNotFoundError, match=r"failed to load.*janito-driver-broken") as info:
         get_driver("nosuchdriver")
     assert "janito-drivers list" in str(info.value)
     assert info.value.failed
