@@ -134,9 +134,10 @@ def test_alpha_typed_and_private_classifiers(where: Path) -> None:
     packages = load(where / "pyproject.toml")["tool"]["hatch"]["build"]["targets"]["wheel"]
     typed = all((where / package / "py.typed").is_file() for package in packages["packages"])
     assert ("Typing :: Typed" in classifiers) == typed
-    test_only = where in dirs(TEST_ONLY_DIRS)
-    assert (PRIVATE in classifiers) == test_only
-    if not test_only:
+    # The test plugins and the example are never uploaded (the example's README links into docs/).
+    private = where in dirs(TEST_ONLY_DIRS) or where.parent == ROOT / "docs" / "examples"
+    assert (PRIVATE in classifiers) == private
+    if not private:
         assert project["urls"]
         assert all(url.startswith("https://github.com/") for url in project["urls"].values())
 
