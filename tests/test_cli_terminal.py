@@ -11,8 +11,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,10 +30,16 @@ DIM = "\x1b[2m"
 
 
 class Pane:
-    """One tmux server on a private socket, running one command in a 100x20 pane."""
+    """One tmux server of its own, running one command in a 100x20 pane."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.socket = f"janito-test-{uuid.uuid4().hex[:12]}"
+        # The server's socket in the test's folder (a socket path must stay under ~100 bytes):
+        # tmux does not always remove it when killed, and /tmp/tmux-UID would fill up.
+        folder = tmp_path
+        if len(str(folder / "tmux.sock")) > 100:
+            folder = Path(tempfile.mkdtemp(prefix="jt"))
+        self.own_folder = folder if folder != tmp_path else None
+        self.socket = folder / "tmux.sock"
         self.config = tmp_path / "tmux.conf"
         self.config.write_text("set -g remain-on-exit on\nset -g history-limit 1000\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JANITO_", "TMUX"))}
@@ -43,7 +49,7 @@ class Pane:
     def tmux(self, *args: str) -> str:
         assert TMUX is not None
         done = subprocess.run(
-            [TMUX, "-L", self.socket, "-f", str(self.config), *args],
+            [TMUX, "-S", str(self.socket), "-f", str(self.config), *args],
             capture_output=True,
             text=True,
             env=self.env,
@@ -89,8 +95,11 @@ class Pane:
 
     def close(self) -> None:
         subprocess.run(
-            [TMUX or "tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30
+            [TMUX or "tmux", "-S", str(self.socket), "kill-server"], capture_output=True, timeout=30
         )
+        self.socket.unlink(missing_ok=True)
+        if self.own_folder is not None:
+            self.own_folder.rmdir()
 
 
 @pytest.fixture
