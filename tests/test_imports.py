@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,17 @@ print(",".join(heavy) or "none")
 
 def loaded_after(code: str) -> str:
     script = PROBE.format(code=code, sdks=SDKS)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    # No stdin (`run` reads piped stdin as the prompt) and no conversation log written to the
+    # user's data folder.
+    env = {**os.environ, "JANITO_NO_LOG": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 

@@ -17,6 +17,7 @@ def test_run_streams_the_answer_to_stdout(server: WireServer) -> None:
     server.enqueue(adapter.reply(Scenario(steps=(Text("Hello"), Text(" from"), Text(" loopback")))))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JANITO_", "OPENAI_"))}
     env["OPENAI_API_KEY"] = adapter.api_key
+    env["JANITO_NO_LOG"] = "1"  # no conversation log in the user's data folder
     command = [
         sys.executable,
         "-m",
@@ -30,7 +31,14 @@ def test_run_streams_the_answer_to_stdout(server: WireServer) -> None:
         f"{server.url}/v1",
         "Say hello",
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        command,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,  # piped stdin would be read as the prompt
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Hello from loopback\n"
     assert adapter.api_key not in done.stdout + done.stderr
