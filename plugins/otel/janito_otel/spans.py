@@ -16,6 +16,7 @@ switch is read when a generation starts.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -41,7 +42,6 @@ __all__ = [
 CAPTURE_CONTENT_VARIABLE = "JANITO_OTEL_CAPTURE_CONTENT"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _INSTRUMENTATION = "janito_otel"
-_VERSION = "0.1.0"
 
 # GenAI semantic-convention attribute names, spelled out so only opentelemetry-api is needed.
 OPERATION = "gen_ai.operation.name"
@@ -373,7 +373,7 @@ class SpanRecorder:
 
 def _tracer(tracer_provider: TracerProvider | None) -> Tracer:
     # Without a provider this is the API's proxy tracer: it follows a global provider set later.
-    return trace.get_tracer(_INSTRUMENTATION, _VERSION, tracer_provider=tracer_provider)
+    return trace.get_tracer(_INSTRUMENTATION, _version(), tracer_provider=tracer_provider)
 
 
 def _set_usage(span: Span, usage: Usage) -> None:
@@ -441,3 +441,14 @@ def set_capture_content(enabled: bool | None) -> None:
 def capture_content() -> bool:
     """Whether content is captured for a generation starting now."""
     return recorder().capture_content()
+
+
+@functools.cache
+def _version() -> str:
+    """The installed janito-otel's version: one source, its distribution's metadata."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("janito-otel")
+    except metadata.PackageNotFoundError:
+        return "unknown"
