@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 from janito_core.retry import ErrorInfo, ProviderError
 
-__all__ = ["ClientHolder", "take_close_abort"]
+__all__ = ["ClientHolder", "take_close_abort", "tls_context"]
 
 C = TypeVar("C")
 

@@ -42,7 +42,9 @@ def register_drivers(register: DriverRegistrar) -> None:
 def observe_event(event: Event) -> None:
     """See every event of every generation, in order, as it is emitted.
 
-    Called on the thread that emits the event (the generation's worker, or a cancelling thread)
-    while the generation holds its lock: return quickly and do not block. An observer that raises
-    is logged and detached from that generation; the generation goes on.
+    Called on the generation's event loop thread (the shared ``janito-loop`` for
+    ``stream_generate``, the caller's loop for ``astream_generate``) as each event is committed:
+    return quickly and do not block, or every generation on that loop waits. Called through
+    pluggy, so ``tryfirst``/``trylast``/``wrapper=True`` work; an implementation that raises is
+    logged and the others still see the event.
     """

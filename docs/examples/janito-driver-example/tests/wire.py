@@ -30,7 +30,8 @@ class ExampleWireAdapter(WireAdapter):
     """Neutral scenarios as example-wire responses; the example wire supports every capability."""
 
     def make_driver(self, base_url: str, **config: Any) -> LLMDriver:
-        return ExampleDriver(base_url=base_url, api_key=self.api_key, model=self.model, **config)
+        config.setdefault("model", self.model)  # a test may ask for another model
+        return ExampleDriver(base_url=base_url, api_key=self.api_key, **config)
 
     def reply(self, scenario: Scenario) -> Reply:
         if scenario.error is not None:
