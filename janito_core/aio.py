@@ -32,6 +32,7 @@ def astream_generate(
     tools: Iterable[Tool] | None = None,
     cancel_event: threading.Event | None = None,
     observers: Iterable[Observer] | None = None,
+    reasoning: str | int | None = None,
     **options: Any,
 ) -> AsyncEventStream:
     """Start a generation on ``driver``; see ``LLMDriver.astream_generate``."""
@@ -44,6 +45,7 @@ def astream_generate(
         cancel_event=cancel_event,
         options=options,
         observers=observers,
+        reasoning=reasoning,
     )
 
 
@@ -56,6 +58,7 @@ async def agenerate(
     tools: Iterable[Tool] | None = None,
     cancel_event: threading.Event | None = None,
     observers: Iterable[Observer] | None = None,
+    reasoning: str | int | None = None,
     **options: Any,
 ) -> GenerationResult:
     """Run a generation on ``driver`` to its end; see ``LLMDriver.agenerate``."""
@@ -67,6 +70,7 @@ async def agenerate(
         tools=tools,
         cancel_event=cancel_event,
         observers=observers,
+        reasoning=reasoning,
         **options,
     )
     async with stream:

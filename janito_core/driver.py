@@ -86,6 +86,10 @@ class ProviderRequest:
     tools: tuple[Tool, ...] = ()
     options: Mapping[str, Any] = attrs.field(factory=dict)
     attempt: int = 0
+    #: How hard the model should think: "off", "low", "medium", "high" or a budget of thinking
+    #: tokens; None when the caller did not say (the provider's default stands). An option the
+    #: caller passed by hand for the same thing wins over it (see ``janito_core.reasoning``).
+    reasoning: str | int | None = None
 
 
 class RequestContext:
@@ -223,6 +227,7 @@ class LLMDriver:
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
+        reasoning: str | int | None = None,
         **options: Any,
     ) -> EventStream:
         """Start a generation on a background thread and return its stream of events.
@@ -243,6 +248,7 @@ class LLMDriver:
             cancel_event=cancel_event,
             options=options,
             observers=observers,
+            reasoning=reasoning,
         )
 
     def generate(
@@ -254,6 +260,7 @@ class LLMDriver:
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
+        reasoning: str | int | None = None,
         **options: Any,
     ) -> GenerationResult:
         """Run a generation to its end and return its text, tool calls, usage and messages.
@@ -268,6 +275,7 @@ class LLMDriver:
             tools=tools,
             cancel_event=cancel_event,
             observers=observers,
+            reasoning=reasoning,
             **options,
         )
         with stream:
@@ -282,6 +290,7 @@ class LLMDriver:
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
+        reasoning: str | int | None = None,
         **options: Any,
     ) -> AsyncEventStream:
         """``stream_generate`` for asyncio: the same events, as an async iterator.
@@ -300,6 +309,7 @@ class LLMDriver:
             tools=tools,
             cancel_event=cancel_event,
             observers=observers,
+            reasoning=reasoning,
             **options,
         )
 
@@ -312,6 +322,7 @@ class LLMDriver:
         tools: Iterable[Tool] | None = None,
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
+        reasoning: str | int | None = None,
         **options: Any,
     ) -> GenerationResult:
         """``generate`` for asyncio: await the whole generation's result.
@@ -329,6 +340,7 @@ class LLMDriver:
             tools=tools,
             cancel_event=cancel_event,
             observers=observers,
+            reasoning=reasoning,
             **options,
         )
 

@@ -57,7 +57,8 @@ class Response:
     calls: list[ToolCall] = attrs.field(factory=list)
     results: list[Message] = attrs.field(factory=list)
     provider_data: dict[str, Any] = attrs.field(factory=dict)
-    usage: Usage = attrs.field(factory=Usage)
+    # Missing until the driver reports usage: a provider that sends none is never estimated.
+    usage: Usage = attrs.field(factory=lambda: Usage(missing=True))
     finish_reason: str | None = None
     finished: bool = False
     delivered: bool = False
@@ -102,8 +103,10 @@ class Generation:
         options: dict[str, Any],
         user_cancel: threading.Event | None,
         observers: Sequence[Observer] = (),
+        reasoning: str | int | None = None,
     ) -> None:
         self.driver = driver
+        self.reasoning = reasoning
         self.driver_name = driver.name or type(driver).__name__
         self.generation_id = uuid.uuid4().hex
         self.base: Base = {"generation_id": self.generation_id, "driver": self.driver_name}

@@ -20,6 +20,7 @@ from janito_core.driver import _check_options
 from janito_core.errors import InvalidRequestError
 from janito_core.generation import Generation, Observer, RedactedError
 from janito_core.messages import Message
+from janito_core.reasoning import check_reasoning
 from janito_core.result import GenerationResult
 from janito_core.rounds import run_generation
 from janito_core.streams import AsyncEventStream, EventStream
@@ -52,6 +53,7 @@ def start_generation(
     cancel_event: threading.Event | None,
     options: Mapping[str, Any],
     observers: Iterable[Observer] | None = None,
+    reasoning: str | int | None = None,
 ) -> EventStream:
     """Check the call, then run it on the shared background loop; see ``stream_generate``."""
     gen = _build(
@@ -63,6 +65,7 @@ def start_generation(
         cancel_event=cancel_event,
         options=options,
         observers=observers,
+        reasoning=reasoning,
     )
     stream = EventStream(gen)
     _announce(gen)
@@ -147,6 +150,7 @@ def _build(
     cancel_event: threading.Event | None,
     options: Mapping[str, Any],
     observers: Iterable[Observer] | None,
+    reasoning: str | int | None = None,
 ) -> Generation:
     history = _initial_history(prompt, messages)
     if system_prompt is not None and not isinstance(system_prompt, str):
@@ -189,6 +193,7 @@ def _build(
         options=merged,
         user_cancel=cancel_event,
         observers=watching,
+        reasoning=check_reasoning(reasoning),
     )
 
 

@@ -33,6 +33,7 @@ from janito_core.parts import (
     UsagePart,
 )
 from janito_core.retry import ErrorInfo, ProviderError, backoff_delay
+from janito_core.usage import Usage
 
 __all__ = ["run_generation"]
 
@@ -162,6 +163,7 @@ async def _request(
             tools=gen.tools,
             options=gen.options,
             attempt=attempt,
+            reasoning=gen.reasoning,
         )
         try:
             async with contextlib.aclosing(_parts(gen, request, context)) as parts:
@@ -204,7 +206,7 @@ async def _request(
                 else backoff_delay(attempt, config.retry_base_delay, config.max_retry_delay)
             )
             # Whatever a failed attempt produced (usage, a finish reason) is not the answer.
-            response.usage = type(response.usage)()
+            response.usage = Usage(missing=True)
             response.finish_reason = None
             response.finished = False
             gen.commit(

@@ -14,6 +14,11 @@ class Usage:
     total_tokens: int = 0
     cached_input_tokens: int = 0
     reasoning_tokens: int = 0
+    #: Input tokens written to the provider's prompt cache (priced apart where it charges them).
+    cache_write_tokens: int = 0
+    #: True when a request's provider reported no usage: the counts are zeros, not measurements
+    #: (never an estimate). A sum is missing if any of its parts is.
+    missing: bool = False
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
@@ -24,4 +29,6 @@ class Usage:
             total_tokens=self.total_tokens + other.total_tokens,
             cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
             reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+            missing=self.missing or other.missing,
         )

@@ -329,8 +329,15 @@ def _exchange(row: tuple[Any, ...]) -> Exchange:
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
-    known = {f.name for f in attrs.fields(Usage)}
-    return Usage(**{k: v for k, v in data.items() if k in known and isinstance(v, int)})
+    fields = {f.name: f.type for f in attrs.fields(Usage)}
+    counts: dict[str, Any] = {
+        k: v
+        for k, v in data.items()
+        if k in fields and isinstance(v, int) and not isinstance(v, bool)
+    }
+    if isinstance(data.get("missing"), bool):
+        counts["missing"] = data["missing"]
+    return Usage(**counts)
 
 
 def message_to_json(message: Message) -> dict[str, Any]:

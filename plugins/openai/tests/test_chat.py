@@ -153,7 +153,8 @@ def test_done_without_finish_reason_usage_or_index_is_complete(
     assert text_of(events) == "hi"
     assert finished_event(events).status == "completed"
     assert finished_event(events).finish_reason is None
-    assert finished_event(events).usage == Usage()
+    # The server reported no usage: zeros, marked as missing, never an estimate.
+    assert finished_event(events).usage == Usage(missing=True)
 
 
 def test_a_body_that_just_stops_is_not_a_complete_answer(
