@@ -30,6 +30,7 @@ from janito_core.sse import aiter_sse, drain
 from janito_core.transport import check_base_url, describe_transport_error
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
+from janito_driver_mistral.reasoning import reasoning_effort
 
 if TYPE_CHECKING:
     import httpx2
@@ -66,6 +67,9 @@ class MistralDriver(LLMDriver):
     ``base_url`` is the server, e.g. ``https://api.mistral.ai`` (a trailing ``/v1`` is
     dropped, since the SDK adds it). Options go to ``chat.stream_async`` as they are (``seed``
     and ``max_output_tokens`` are accepted for ``random_seed`` and ``max_tokens``).
+    ``reasoning=`` becomes ``reasoning_effort`` where the model takes one (see
+    ``janito_driver_mistral.reasoning``); a ``reasoning_effort`` or ``prompt_mode`` passed by
+    hand wins.
     """
 
     name = "mistral"
@@ -109,6 +113,9 @@ class MistralDriver(LLMDriver):
             tools=request.tools,
             options=request.options,
         )
+        effort = reasoning_effort(request.model, request.reasoning, request.options)
+        if effort is not None:
+            kwargs["reasoning_effort"] = effort
         reader = ChatCompletionsReader(
             provider=self._where(), model=request.model, key_variable=KEY_VARIABLE
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from janito_driver_mistral.driver import MistralDriver
-from mistral_wire import MistralWireAdapter
+from mistral_wire import MistralWireAdapter, read_usage
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
@@ -34,7 +34,6 @@ from janito_core.testing.cassettes import (
 )
 from janito_core.testing.scenario import Scenario, Text
 from janito_core.testing.server import WireServer
-from janito_core.usage import Usage
 
 Run = Callable[[EventStream], list[ev.Event]]
 Make = Callable[..., MistralDriver]
@@ -49,22 +48,19 @@ def test_recorded_exchange(name: str, server: WireServer, make_driver: Make, run
     check_description(cassette, expected)
     follow_up = MistralWireAdapter().reply(Scenario(steps=(Text(FOLLOW_UP_TEXT),)))
     server.enqueue(cassette.reply(), follow_up)
-    driver = make_driver(model=cassette.request_json()["model"])
-    events = run(driver.stream_generate("Replay the recording.", tools=tools_for(expected)))
+    recorded = cassette.request_json()
+    driver = make_driver(model=recorded["model"])
+    # The recorded effort asked as janito's reasoning= goes out as the recording sent it.
+    effort = recorded.get("reasoning_effort")
+    events = run(
+        driver.stream_generate("Replay the recording.", tools=tools_for(expected), reasoning=effort)
+    )
     check_replay(events, expected, requests=len(server.requests))
     assert server.requests[0].path == cassette.request["path"]
+    assert server.requests[0].json.get("reasoning_effort") == effort
 
 
 # -- what the recordings hold, read plainly ------------------------------------------------------
-
-
-def mistral_usage(usage: dict[str, Any]) -> Usage:
-    return Usage(
-        input_tokens=usage["prompt_tokens"],
-        output_tokens=usage["completion_tokens"],
-        total_tokens=usage["total_tokens"],
-        cached_input_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0,
-    )
 
 
 def mistral_expected(cassette: Cassette) -> Expected:
@@ -88,7 +84,7 @@ def mistral_expected(cassette: Cassette) -> Expected:
     calls: dict[Any, dict[str, Any]] = {}
     for chunk in chunks:
         if chunk.get("usage"):
-            usage = mistral_usage(chunk["usage"])
+            usage = read_usage(chunk["usage"])
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or choice.get("message") or {}
             content = delta.get("content")
