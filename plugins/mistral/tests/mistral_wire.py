@@ -32,6 +32,7 @@ __all__ = [
     "chunk",
     "error_body",
     "error_reply",
+    "read_usage",
     "stream_reply",
     "usage_json",
 ]
@@ -70,6 +71,35 @@ def usage_json(usage: Usage) -> dict[str, Any]:
     if usage.cached_input_tokens:
         data["prompt_tokens_details"] = {"cached_tokens": usage.cached_input_tokens}
     return data
+
+
+# Every field Mistral's usage object is documented to carry; a recording holding another one
+# fails here, so no count it sends goes unread. Mistral reports no reasoning or cache-write
+# counts (thinking is inside completion_tokens), so those stay 0.
+USAGE_FIELDS = {
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_tokens_details",
+    "prompt_token_details",
+    "num_cached_tokens",
+    "prompt_audio_seconds",  # audio input, in seconds: not a token count
+    "service_tier",
+}
+
+
+def read_usage(usage: Mapping[str, Any]) -> Usage:
+    """A recorded ``usage`` object read plainly (not with the driver's reader), every field."""
+    assert set(usage) <= USAGE_FIELDS, f"usage fields not read: {set(usage) - USAGE_FIELDS}"
+    details = usage.get("prompt_tokens_details") or usage.get("prompt_token_details") or {}
+    assert set(details) <= {"cached_tokens"}, f"usage details not read: {details}"
+    cached = details.get("cached_tokens") or usage.get("num_cached_tokens") or 0
+    return Usage(
+        input_tokens=usage["prompt_tokens"],
+        output_tokens=usage["completion_tokens"],
+        total_tokens=usage["total_tokens"],
+        cached_input_tokens=cached,
+    )
 
 
 def stream_reply(

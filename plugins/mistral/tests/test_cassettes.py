@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 import pytest
+from mistral_wire import read_usage
 
 from janito_core import Tool
 from janito_core import events as ev
 from janito_core.testing import events_of, text_of
 from janito_core.testing.cassettes import RECORDED, Cassette, load_cassette
 from janito_core.testing.server import Reply
+from janito_core.usage import Usage
 
 
 def load(name: str) -> Cassette:
@@ -38,6 +40,16 @@ def usage_event(events: list[ev.Event]) -> Any:
     return finished.usage
 
 
+def recorded_usage(recording: Cassette) -> Usage:
+    """Every count of the recording's last ``usage`` (streamed or whole), read plainly."""
+    if recording.body.lstrip().startswith("{"):
+        chunks = [json.loads(recording.body)]
+    else:
+        chunks = payloads(recording)
+    (usage, *_) = [c["usage"] for c in reversed(chunks) if c.get("usage")]
+    return read_usage(usage)
+
+
 def test_01_text_stream_with_usage(server, make_driver, run):
     recording = load("mistral_01_stream_text_with_usage")
     server.enqueue(recording.reply())
@@ -49,6 +61,7 @@ def test_01_text_stream_with_usage(server, make_driver, run):
     assert expected.startswith("Here's a light-hearted")
     assert len(events_of(events, ev.ContentPartFound)) == 79
     usage = usage_event(events)
+    assert usage == recorded_usage(recording)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (11, 80, 91)
     assert events[-1].finish_reason == "stop"
     assert server.requests[0].path == recording.request["path"]
@@ -78,6 +91,7 @@ def test_02_whole_tool_call(server, make_driver, run):
     (assistant,) = events[-1].messages
     assert assistant.tool_calls[0].raw_arguments == '{"city": "San Francisco"}'
     usage = usage_event(events)
+    assert usage == recorded_usage(recording)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (96, 23, 119)
     assert events[-1].finish_reason == "tool_calls"
     assert text_of(events) == ""
@@ -100,6 +114,7 @@ def test_03_fragmented_tool_call_from_a_relayed_model(server, make_driver, run):
     joined = "".join(f["function"]["arguments"] for f in fragments)
     assert call.arguments == json.loads(joined) == {"query": "current Berlin weather"}
     usage = usage_event(events)
+    assert usage == recorded_usage(recording)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (171, 14, 185)
     assert usage.cached_input_tokens == 128
     assert events[-1].finish_reason == "tool_calls"
@@ -118,6 +133,7 @@ def test_04_non_streamed_json_answer_is_read_whole(server, make_driver, run):
     assert text_of(events) == message["content"]
     assert len(events_of(events, ev.ContentPartFound)) == 1
     usage = usage_event(events)
+    assert usage == recorded_usage(recording)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (11, 96, 107)
     assert events[-1].finish_reason == "stop"
     assert len(server.requests) == 1
@@ -157,6 +173,7 @@ def test_05_thinking_chunks(server, make_driver, run):
     kinds = [type(e) for e in events if isinstance(e, (ev.ReasoningPartFound, ev.ContentPartFound))]
     assert kinds == [ev.ReasoningPartFound] * 57 + [ev.ContentPartFound] * (len(kinds) - 57)
     usage = usage_event(events)
+    assert usage == recorded_usage(recording)
     assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (10, 232, 242)
     assert events[-1].messages[0].reasoning == "".join(thinking)
 

@@ -21,6 +21,7 @@ from janito_core.messages import ToolCall
 from janito_core.testing import client_threads, events_of, kinds_of, text_of, validate_events
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Silence, Text
 from janito_core.testing.server import Drop, Reply, Send, Stall
+from janito_core.usage import Usage
 
 USAGE = {"prompt_tokens": 9, "total_tokens": 13, "completion_tokens": 4}
 
@@ -329,6 +330,58 @@ def test_reasoning_scenario_through_the_adapter(server, make_driver, adapter, ru
     events = run(make_driver().stream_generate("?"))
     assert [e.reasoning_part for e in events_of(events, ev.ReasoningPartFound)] == ["hmm"]
     assert text_of(events) == "ok"
+
+
+# -- usage ---------------------------------------------------------------------------------
+
+
+def test_usage_sent_twice_the_last_one_wins(server, make_driver, run):
+    early = {"prompt_tokens": 9, "total_tokens": 10, "completion_tokens": 1}
+    final = {
+        "prompt_tokens": 9,
+        "total_tokens": 21,
+        "completion_tokens": 12,
+        "prompt_tokens_details": {"cached_tokens": 8},
+        "service_tier": "standard",
+    }
+    server.enqueue(
+        stream_reply(
+            [
+                chunk({"content": "Hi"}, usage=early),
+                chunk({"content": "!"}, finish_reason="stop", usage=final),
+            ]
+        )
+    )
+    events = run(make_driver().stream_generate("hi"))
+    expected = Usage(input_tokens=9, output_tokens=12, total_tokens=21, cached_input_tokens=8)
+    assert events[-2].usage == expected
+    assert events[-1].usage == expected
+
+
+def test_no_usage_is_marked_missing_not_estimated(server, make_driver, run):
+    server.enqueue(stream_reply([chunk({"content": "Hi there"}, finish_reason="stop")]))
+    events = run(make_driver().stream_generate("hi"))
+    assert events[-1].status == "completed"
+    assert events[-1].usage == Usage(missing=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="janito_core.chat_completions.chat_usage reads cached tokens only from "
+    "prompt_tokens_details.cached_tokens, not Mistral's documented num_cached_tokens or "
+    "prompt_token_details.cached_tokens",
+)
+@pytest.mark.parametrize(
+    "cached",
+    [{"num_cached_tokens": 64}, {"prompt_token_details": {"cached_tokens": 64}}],
+    ids=["num_cached_tokens", "prompt_token_details"],
+)
+def test_cached_tokens_in_mistral_s_other_documented_fields(server, make_driver, run, cached):
+    server.enqueue(
+        stream_reply([chunk({"content": "Hi"}, finish_reason="stop", usage={**USAGE, **cached})])
+    )
+    events = run(make_driver().stream_generate("hi"))
+    assert events[-1].usage.cached_input_tokens == 64
 
 
 # -- finish reasons ------------------------------------------------------------------------
