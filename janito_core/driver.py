@@ -154,6 +154,10 @@ class LLMDriver:
     #: ``stream_request`` ones, which 0.1 never asked for it. A provider with no end marker
     #: sets ``False``.
     end_marker: ClassVar[bool | None] = None
+    #: The provider id the price table (``janito-core[prices]``) knows this driver's models
+    #: under, e.g. ``"google"``. ``None``: the driver's ``name``, for a driver that needs an API
+    #: key; a driver that needs none (local or offline) is not priced unless it sets one.
+    price_provider: ClassVar[str | None] = None
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ Every event is a frozen, slotted attrs class carrying ``generation_id``, ``drive
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,6 +16,8 @@ import attrs
 from janito_core.usage import Usage
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from janito_core.messages import Message
 
 __all__ = [
@@ -66,6 +69,11 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    # A cost: exact as a string. Looked up, not imported: a Decimal exists only once
+    # ``decimal`` is loaded, and importing it here would add to every ``import janito_core``.
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
+        return str(value)
     return repr(value)
 
 
@@ -160,12 +168,18 @@ class RequestError(RequestEvent):
 
 @attrs.frozen(kw_only=True)
 class GenerationFinished(Event):
-    """Last event of every generation; ``messages`` are the turns it added to the history."""
+    """Last event of every generation; ``messages`` are the turns it added to the history.
+
+    ``cost`` is what it cost in USD, from the price table (``janito-core[prices]``), however it
+    ended; ``None`` without the table, for a model it does not know, or when some request's usage
+    was not reported (see ``janito_core.cost``). ``to_dict`` gives it as a string.
+    """
 
     status: GenerationStatus
     finish_reason: str | None = None
     usage: Usage = attrs.field(factory=Usage)
     messages: tuple[Message, ...] = ()
+    cost: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -360,9 +360,19 @@ class Generation:
         if self.response is not None:
             added += self.response.messages(cancelled=True)
         status: ev.GenerationStatus = "cancelled" if problem is None else "error"
+        from janito_core.cost import generation_cost, request_usages
+
+        # What was used until the cancel or failure, when every request reported it.
+        usages = request_usages((*self.events, *closing), usage)
+        cost = generation_cost(self.driver, self.driver.model, usages).usd
         closing.append(
             ev.GenerationFinished(
-                **base, status=status, finish_reason=status, usage=usage, messages=tuple(added)
+                **base,
+                status=status,
+                finish_reason=status,
+                usage=usage,
+                messages=tuple(added),
+                cost=cost,
             )
         )
         return closing

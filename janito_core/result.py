@@ -12,6 +12,8 @@ from janito_core.messages import Message, ToolCall
 from janito_core.usage import Usage
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from janito_core.generation import Generation
 
 __all__ = ["GenerationResult", "summarise"]
@@ -27,6 +29,8 @@ class GenerationResult:
     tool_calls: tuple[ToolCall, ...]
     finish_reason: str | None
     usage: Usage
+    #: USD, from the price table (``janito-core[prices]``); ``None`` when it cannot be known.
+    cost: Decimal | None = None
     messages: tuple[Message, ...]
     history: tuple[Message, ...]
     events: tuple[ev.Event, ...] = attrs.field(repr=False)
@@ -59,6 +63,7 @@ def summarise(gen: Generation) -> GenerationResult:
         tool_calls=calls,
         finish_reason=finished.finish_reason,
         usage=finished.usage,
+        cost=finished.cost,
         messages=finished.messages,
         history=(*gen.initial_history, *finished.messages),
         events=collected,

@@ -134,6 +134,11 @@ async def _rounds(gen: Generation) -> None:
 
 
 def _finish(gen: Generation, status: ev.GenerationStatus, finish_reason: str | None) -> None:
+    from janito_core.cost import generation_cost, request_usages
+
+    # Priced whatever the status: a failed generation's completed requests were billed too.
+    usages = request_usages(gen.events, gen.usage)
+    cost = generation_cost(gen.driver, gen.driver.model, usages).usd
     gen.commit(
         ev.GenerationFinished(
             **gen.base,
@@ -141,6 +146,7 @@ def _finish(gen: Generation, status: ev.GenerationStatus, finish_reason: str | N
             finish_reason=finish_reason,
             usage=gen.usage,
             messages=tuple(gen.added),
+            cost=cost,
         )
     )
 
