@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from janito_core import events as ev
 from janito_core.usage import Usage
 
 if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
-    from janito_core import events as ev
     from janito_core.driver import LLMDriver
 
 __all__ = ["Cost", "generation_cost", "price_provider", "request_cost", "request_usages"]
@@ -66,8 +66,6 @@ def request_usages(events: Iterable[ev.Event], total: Usage) -> list[Usage]:
     counts in the generation's usage without an event saying how much, so it is what ``total``
     holds beyond them.
     """
-    from janito_core import events as ev
-
     usages = [e.usage for e in events if type(e) is ev.RequestFinished]
     counted = sum(usages, Usage())
     rest = Usage(

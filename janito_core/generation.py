@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from janito_core import events as ev
+from janito_core.cost import generation_cost, request_usages
 from janito_core.errors import GenerationError, JanitoError
 from janito_core.messages import Message, ToolCall
 from janito_core.redact import redact
@@ -360,8 +361,6 @@ class Generation:
         if self.response is not None:
             added += self.response.messages(cancelled=True)
         status: ev.GenerationStatus = "cancelled" if problem is None else "error"
-        from janito_core.cost import generation_cost, request_usages
-
         # What was used until the cancel or failure, when every request reported it.
         usages = request_usages((*self.events, *closing), usage)
         cost = generation_cost(self.driver, self.driver.model, usages).usd
