@@ -25,6 +25,7 @@ __all__ = [
     "check_reasoning",
     "effort_of",
     "note_once",
+    "reset_notes",
 ]
 
 Effort = Literal["off", "low", "medium", "high"]
@@ -98,3 +99,9 @@ def note_once(logger: logging.Logger, driver: str, model: str, message: str) -> 
             return
         _noted.add(key)
     logger.info("%s (driver %s, model %s)", message, driver, model)
+
+
+def reset_notes() -> None:
+    """Forget what ``note_once`` has logged, so it logs again (for tests)."""
+    with _noted_lock:
+        _noted.clear()
