@@ -11,6 +11,7 @@ from typing import Any
 
 from janito_core.driver import ProviderRequest
 from janito_core.messages import Message, ToolCall
+from janito_driver_openai.effort import hand_set, wire_effort
 
 __all__ = ["RESERVED_OPTIONS", "chat_arguments", "responses_arguments"]
 
@@ -18,6 +19,11 @@ __all__ = ["RESERVED_OPTIONS", "chat_arguments", "responses_arguments"]
 RESERVED_OPTIONS = frozenset(
     {"model", "messages", "input", "instructions", "stream", "tools", "api"}
 )
+
+# Options that set reasoning by hand (also inside extra_body): reasoning= then adds nothing.
+# On Chat, "reasoning" is OpenRouter's object form.
+_CHAT_REASONING = ("reasoning_effort", "reasoning")
+_RESPONSES_REASONING = ("reasoning", "reasoning_effort")
 
 # Where the driver keeps what it must send back: ``Message.provider_data["openai"]`` and
 # ``ToolCall.provider_data["openai"]``.
@@ -27,15 +33,23 @@ PROVIDER_KEY = "openai"
 def chat_arguments(
     request: ProviderRequest, *, accepted: Collection[str], openai_endpoint: bool
 ) -> dict[str, Any]:
-    """``chat.completions.create`` keywords for ``request`` (streaming, with usage)."""
+    """``chat.completions.create`` keywords for ``request`` (streaming, with usage, and
+    ``reasoning_effort`` for ``request.reasoning``)."""
     options = dict(request.options)
     # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers may
     # only know max_tokens, so it is renamed for OpenAI's own endpoint only.
     if openai_endpoint and "max_tokens" in options and "max_completion_tokens" not in options:
         options["max_completion_tokens"] = options.pop("max_tokens")
-    # Usage comes only when asked for; stream_options=None drops the field for a server that
-    # refuses it.
-    stream_options = options.pop("stream_options", {"include_usage": True})
+    # Usage comes only when asked for, so it is asked for always (compatible servers take the
+    # field too): added to stream_options passed by hand unless they say include_usage
+    # themselves; stream_options=None drops the field for a server that refuses it.
+    stream_options = options.pop("stream_options", {})
+    if isinstance(stream_options, Mapping):
+        stream_options = {"include_usage": True, **stream_options}
+    if not hand_set(options, _CHAT_REASONING):
+        effort = wire_effort(request.model, request.reasoning)
+        if effort is not None:
+            options["reasoning_effort"] = effort
     arguments = _split(options, accepted)
     arguments.update(model=request.model, messages=chat_messages(request), stream=True)
     if stream_options is not None:
@@ -83,7 +97,8 @@ def _chat_assistant(message: Message) -> dict[str, Any]:
 
 
 def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) -> dict[str, Any]:
-    """``responses.create`` keywords for ``request`` (streaming)."""
+    """``responses.create`` keywords for ``request`` (streaming, and ``reasoning`` with a summary
+    for ``request.reasoning``)."""
     options = dict(request.options)
     for generic in ("max_tokens", "max_completion_tokens"):
         if generic in options and "max_output_tokens" not in options:
@@ -92,6 +107,15 @@ def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) 
         reasoning = dict(options.get("reasoning") or {})
         reasoning.setdefault("effort", options.pop("reasoning_effort"))
         options["reasoning"] = reasoning
+    elif not hand_set(options, _RESPONSES_REASONING):
+        effort = wire_effort(request.model, request.reasoning)
+        if effort is not None:
+            # A summary makes the reasoning stream (as reasoning parts); none is asked for when
+            # thinking was to be off, even where the model can only think less.
+            asked_off = request.reasoning == "off" or request.reasoning == 0
+            options["reasoning"] = (
+                {"effort": effort} if asked_off else {"effort": effort, "summary": "auto"}
+            )
     stored = options.get("store") is not False
     arguments = _split(options, accepted)
     arguments.update(
