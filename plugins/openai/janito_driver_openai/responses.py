@@ -45,15 +45,18 @@ _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"
 
 
 def responses_usage(usage: Mapping[str, Any]) -> Usage:
-    """A Responses ``usage`` object as ``Usage`` (absent counts are 0)."""
+    """A Responses ``usage`` object as ``Usage`` (absent counts are 0): cached and cache-write
+    tokens from ``input_tokens_details``, reasoning tokens from ``output_tokens_details``."""
     input_tokens = _count(usage.get("input_tokens"))
     output_tokens = _count(usage.get("output_tokens"))
+    input_details = usage.get("input_tokens_details")
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=_count(usage.get("total_tokens")) or input_tokens + output_tokens,
-        cached_input_tokens=_count(_get(usage.get("input_tokens_details"), "cached_tokens")),
+        cached_input_tokens=_count(_get(input_details, "cached_tokens")),
         reasoning_tokens=_count(_get(usage.get("output_tokens_details"), "reasoning_tokens")),
+        cache_write_tokens=_count(_get(input_details, "cache_write_tokens")),
     )
 
 

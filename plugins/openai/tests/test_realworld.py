@@ -20,6 +20,7 @@ from openai_wire import ChatWireAdapter, ResponsesWireAdapter
 
 from janito_core import events as ev
 from janito_core.harness import EventStream
+from janito_core.testing import events_of
 from janito_core.testing.cassettes import (
     FOLLOW_UP_TEXT,
     Cassette,
@@ -69,6 +70,17 @@ def test_recorded_exchange(name: str, server: WireServer, run: Run) -> None:
     check_replay(events, expected, requests=len(server.requests))
     # The SDK called the path the recording was made on.
     assert server.requests[0].path == path
+    if not expected.is_error:
+        first = events_of(events, ev.RequestFinished)[0]
+        # Every count the body carries (check_replay compares the whole Usage); a body without
+        # usage gives zeros marked missing, never an estimate.
+        assert first.usage == (expected.usage or Usage(missing=True))
+        # Chat streams asked for usage (these recordings come from many servers: all accept it).
+        sent = server.requests[0].json
+        if api == "chat":
+            assert sent["stream_options"] == {"include_usage": True}
+        # No reasoning= was given: nothing about reasoning is sent.
+        assert not [k for k in sent if "reasoning" in k]
 
 
 # -- what the recordings hold, read plainly ------------------------------------------------------
@@ -88,13 +100,19 @@ def error_expected(cassette: Cassette) -> Expected:
 
 
 def chat_usage(usage: dict[str, Any]) -> Usage:
+    """Every count a Chat ``usage`` object carries (OpenAI's names, and DeepSeek's cache hits
+    where it sends no ``prompt_tokens_details``)."""
+    prompt = usage.get("prompt_tokens_details") or {}
+    cached = prompt.get("cached_tokens")
     return Usage(
         input_tokens=usage["prompt_tokens"],
         output_tokens=usage["completion_tokens"],
         total_tokens=usage["total_tokens"],
-        cached_input_tokens=(usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0,
+        cached_input_tokens=(usage.get("prompt_cache_hit_tokens") if cached is None else cached)
+        or 0,
         reasoning_tokens=(usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
         or 0,
+        cache_write_tokens=prompt.get("cache_write_tokens") or 0,
     )
 
 
@@ -143,12 +161,15 @@ def chat_expected(cassette: Cassette) -> Expected:
 
 
 def responses_usage(usage: dict[str, Any]) -> Usage:
+    """Every count a Responses ``usage`` object carries."""
+    details = usage.get("input_tokens_details") or {}
     return Usage(
         input_tokens=usage["input_tokens"],
         output_tokens=usage["output_tokens"],
         total_tokens=usage["total_tokens"],
-        cached_input_tokens=(usage.get("input_tokens_details") or {}).get("cached_tokens") or 0,
+        cached_input_tokens=details.get("cached_tokens") or 0,
         reasoning_tokens=(usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0,
+        cache_write_tokens=details.get("cache_write_tokens") or 0,
     )
 
 
