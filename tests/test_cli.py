@@ -166,8 +166,25 @@ def test_stdin_closed_is_no_prompt_but_the_argument_works(home: Path) -> None:
 def test_usage_prints_the_tokens_on_stderr(cli: Cli) -> None:
     out = cli("run", "-d", "echo", "-u", "three little words")
     assert out.returncode == 0 and out.stdout == "Echo: three little words\n"
-    # The echo driver counts words: 3 in; "Echo:" and the three words out.
-    assert out.stderr == "Tokens: 3 input (0 cached), 4 output (0 reasoning)\n"
+    # The echo driver counts words: 3 in; "Echo:" and the three words out. It needs no key:
+    # nobody bills it, so it is not priced (and the price table is not loaded for it).
+    assert out.stderr == (
+        "Tokens: 3 input (0 cached), 4 output (0 reasoning);"
+        " cost unknown (the echo driver is not priced)\n"
+    )
+
+
+@pytest.mark.parametrize("level", ["off", "low", "medium", "high", "0", "2048"])
+def test_reasoning_takes_an_effort_or_a_budget(cli: Cli, level: str) -> None:
+    out = cli("run", "-d", "echo", "-r", level, "think")
+    assert out.returncode == 0 and out.stdout == "Echo: think\n", out.stderr
+
+
+@pytest.mark.parametrize("level", ["max", "-1", "1.5", ""])
+def test_reasoning_refuses_anything_else_as_a_usage_error(cli: Cli, level: str) -> None:
+    out = cli("run", "-d", "echo", "--reasoning", level, "think")
+    assert out.returncode == 2 and out.stdout == ""
+    assert f"argument -r/--reasoning: {level!r} is not off, low, medium, high" in out.stderr
 
 
 def test_no_stream_prints_the_same_answer(cli: Cli) -> None:

@@ -6,6 +6,7 @@ import io
 import os
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from janito_core.cli.app import build_parser
 from janito_core.cli.indicator import ERASE, RESET, Indicator
 from janito_core.cli.prompt import PromptError, read_prompt
 from janito_core.cli.run import Console, in_flag_words, run, usage_line
+from janito_core.parts import FinishPart, TextPart, UsagePart
+from janito_core.testing import ScriptedDriver
 from janito_core.usage import Usage
 
 
@@ -125,6 +128,102 @@ def test_core_texts_name_the_flags(core: str, cli: str) -> None:
 def test_usage_line_says_what_is_part_of_what() -> None:
     usage = Usage(input_tokens=1200, output_tokens=30, cached_input_tokens=1000, reasoning_tokens=7)
     assert usage_line(usage) == "Tokens: 1,200 input (1,000 cached), 30 output (7 reasoning)"
+
+
+def test_usage_line_shows_cache_writes_when_there_are_some() -> None:
+    usage = Usage(
+        input_tokens=1200, output_tokens=30, cached_input_tokens=10, cache_write_tokens=900
+    )
+    assert usage_line(usage) == (
+        "Tokens: 1,200 input (10 cached, 900 cache writes), 30 output (0 reasoning)"
+    )
+
+
+def test_usage_line_never_shows_unreported_usage_as_zeros() -> None:
+    assert usage_line(Usage(missing=True)) == "Tokens: usage not reported by the provider"
+    partly = Usage(input_tokens=5, output_tokens=2, missing=True)
+    assert usage_line(partly) == (
+        "Tokens: 5 input (0 cached), 2 output (0 reasoning),"
+        " usage not reported by the provider for every request"
+    )
+
+
+# -- -r and -u against a driver played in this process ---------------------------------------------
+
+
+class Priced(ScriptedDriver):
+    """A scripted driver the price table knows as OpenAI's."""
+
+    name = "priced"
+    price_provider = "openai"
+
+
+def run_with(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, driver: ScriptedDriver, *flags: str
+) -> tuple[int, str, str]:
+    from janito_core import registry
+
+    monkeypatch.setenv("JANITO_HOME", str(tmp_path))
+    monkeypatch.setattr(registry, "get_driver", lambda name, **config: driver)
+    args = build_parser().parse_args(["run", "-d", "priced", "--no-log", *flags, "hi"])
+    out, err = io.StringIO(), io.StringIO()
+    status = run(args, io.StringIO(), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def answer(usage: Usage | None = None) -> list[list[object]]:
+    parts: list[object] = [TextPart("hello")]
+    if usage is not None:
+        parts.append(UsagePart(usage))
+    return [[*parts, FinishPart("stop")]]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [((), None), (("-r", "high"), "high"), (("--reasoning", "4096"), 4096), (("-r", "0"), 0)],
+)
+def test_reasoning_goes_to_the_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flags: tuple[str, ...], expected: object
+) -> None:
+    driver = Priced(answer(), model="gpt-4o-mini")
+    status, out, _ = run_with(monkeypatch, tmp_path, driver, *flags)
+    assert (status, out) == (0, "hello\n")
+    assert [r.reasoning for r in driver.requests] == [expected]
+
+
+def test_usage_prints_the_cost_in_dollars(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("genai_prices", reason="the price table needs Python >= 3.11")
+    usage = Usage(input_tokens=1_200, cached_input_tokens=1_024, output_tokens=40)
+    driver = Priced(answer(usage), model="gpt-4o-mini")
+    status, _, err = run_with(monkeypatch, tmp_path, driver, "-u")
+    # genai-prices: gpt-4o-mini 0.15 input, 0.075 cache read, 0.6 output USD per million.
+    cost = (176 * Decimal("0.15") + 1_024 * Decimal("0.075") + 40 * Decimal("0.6")) / 10**6
+    assert cost == Decimal("0.0001272")
+    assert status == 0
+    assert err == "Tokens: 1,200 input (1,024 cached), 40 output (0 reasoning); cost $0.0001272\n"
+
+
+def test_a_tiny_cost_is_printed_in_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("genai_prices", reason="the price table needs Python >= 3.11")
+    driver = Priced(answer(Usage(input_tokens=1)), model="gpt-4o-mini")
+    _, _, err = run_with(monkeypatch, tmp_path, driver, "-u")
+    assert err.endswith("; cost $0.00000015\n")  # not 1.5E-7
+
+
+def test_usage_says_why_a_cost_is_unknown(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("genai_prices", reason="the price table needs Python >= 3.11")
+    driver = Priced(answer(Usage(input_tokens=3, output_tokens=1)), model="gpt-nonexistent-9")
+    _, _, err = run_with(monkeypatch, tmp_path, driver, "-u")
+    assert err == (
+        "Tokens: 3 input (0 cached), 1 output (0 reasoning);"
+        " cost unknown (the price table does not know 'gpt-nonexistent-9' at 'openai')\n"
+    )
+
+
+def test_usage_the_provider_did_not_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    driver = Priced(answer(), model="gpt-4o-mini")
+    _, _, err = run_with(monkeypatch, tmp_path, driver, "-u")
+    assert err == "Tokens: usage not reported by the provider; cost unknown\n"
 
 
 # -- the console -----------------------------------------------------------------------------------

@@ -120,7 +120,18 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         "--no-stream", action="store_true", help="print the whole answer at the end, at once"
     )
     run.add_argument(
-        "-u", "--usage", action="store_true", help="print the token counts on stderr at the end"
+        "-r",
+        "--reasoning",
+        type=_reasoning,
+        metavar="LEVEL",
+        help="how hard the model thinks: off, low, medium, high, or a number of thinking tokens"
+        " (default: the provider's)",
+    )
+    run.add_argument(
+        "-u",
+        "--usage",
+        action="store_true",
+        help="print the token counts and the cost on stderr at the end",
     )
     run.add_argument(
         "-c",
@@ -135,6 +146,23 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not log this exchange (or set JANITO_NO_LOG=1 to log nothing)",
     )
+
+
+def _reasoning(text: str) -> str | int:
+    """``-r``'s value: an effort name, or a number of thinking tokens (0 is off)."""
+    from janito_core.reasoning import EFFORTS
+
+    if text in EFFORTS:
+        return text
+    try:
+        budget = int(text)
+    except ValueError:
+        budget = -1
+    if budget < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not off, low, medium, high or a number of thinking tokens"
+        )
+    return budget
 
 
 def _version(out: TextIO) -> int:

@@ -34,6 +34,7 @@ from janito_core.cli.prompt import PromptError, read_prompt
 if TYPE_CHECKING:
     from janito_core import events as ev
     from janito_core.cli.store import Conversation, Exchange, Store
+    from janito_core.driver import LLMDriver
     from janito_core.streams import EventStream
     from janito_core.usage import Usage
 
@@ -131,6 +132,7 @@ def _generate(
                 prompt,
                 messages=conversation.history if conversation else None,
                 system_prompt=system,
+                reasoning=args.reasoning,
                 **options,
             )
         except (JanitoError, ValueError) as exc:
@@ -149,7 +151,7 @@ def _generate(
         console.stop_waiting()
         driver.close()
     if args.usage and finished is not None:
-        console.note(usage_line(finished.usage) + "\n")
+        console.note(f"{usage_line(finished.usage)}; {cost_text(finished, driver)}\n")
     if logging_wanted(args) and finished is not None:
         from janito_core.cli.store import Exchange, new_conversation_id
         from janito_core.messages import Message
@@ -335,11 +337,34 @@ class Console:
 
 
 def usage_line(usage: Usage) -> str:
-    """What ``-u`` prints: cached tokens are part of the input, reasoning part of the output."""
-    return (
-        f"Tokens: {usage.input_tokens:,} input ({usage.cached_input_tokens:,} cached),"
+    """What ``-u`` prints of the tokens: cached and cache-write tokens are part of the input,
+    reasoning part of the output; usage the provider did not report is said, not shown as 0."""
+    counts = (usage.input_tokens, usage.output_tokens, usage.total_tokens, usage.cache_write_tokens)
+    if usage.missing and not any(counts):
+        return "Tokens: usage not reported by the provider"
+    cache = f"{usage.cached_input_tokens:,} cached"
+    if usage.cache_write_tokens:
+        cache += f", {usage.cache_write_tokens:,} cache writes"
+    line = (
+        f"Tokens: {usage.input_tokens:,} input ({cache}),"
         f" {usage.output_tokens:,} output ({usage.reasoning_tokens:,} reasoning)"
     )
+    if usage.missing:
+        line += ", usage not reported by the provider for every request"
+    return line
+
+
+def cost_text(finished: ev.GenerationFinished, driver: LLMDriver) -> str:
+    """What ``-u`` prints of the cost: ``cost $0.000123``, or ``cost unknown`` and why."""
+    if finished.cost is not None:
+        return f"cost ${finished.cost:f}"
+    if finished.usage.missing:
+        return "cost unknown"  # the tokens part says why
+    from janito_core.cost import generation_cost
+
+    # The reason only: GenerationFinished carries the cost, not why it has none.
+    why = generation_cost(driver, driver.model, [finished.usage]).unknown
+    return f"cost unknown ({why or 'not every request could be priced'})"
 
 
 def _log(exchange: Exchange, store: Store | None, key: str | None, console: Console) -> None:
