@@ -51,6 +51,7 @@ FINISH_REASONS = "gen_ai.response.finish_reasons"
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CACHE_WRITE_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
 REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
 OUTPUT_MESSAGES = "gen_ai.output.messages"
 FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
@@ -63,6 +64,10 @@ ERROR_TYPE = "error.type"
 # janito's own attributes and span events.
 GENERATION_ID = "janito.generation.id"
 GENERATION_STATUS = "janito.generation.status"
+# The GenAI conventions have no cost attribute yet (gen_ai.usage.cost.* is only proposed): USD as
+# a double, on the generation span, when the price table gave one.
+COST = "janito.usage.cost"
+USAGE_MISSING = "janito.usage.missing"
 REQUEST_ID = "janito.request.id"
 REQUEST_STATUS = "janito.request.status"
 CANCELLED_EVENT = "janito.cancelled"
@@ -213,6 +218,8 @@ class SpanRecorder:
         if event.finish_reason is not None:
             span.set_attribute(FINISH_REASONS, (event.finish_reason,))
         _set_usage(span, event.usage)
+        if event.cost is not None:
+            span.set_attribute(COST, float(event.cost))
         if event.status == "error":
             span.set_attribute(ERROR_TYPE, generation.error_type or "_OTHER")
             span.set_status(Status(StatusCode.ERROR, "the generation failed"))
@@ -377,10 +384,18 @@ def _tracer(tracer_provider: TracerProvider | None) -> Tracer:
 
 
 def _set_usage(span: Span, usage: Usage) -> None:
+    if usage.missing:
+        # Not reported (by some request, or by all): the counts are not measurements, and zeros
+        # written as token counts would read as a free call.
+        span.set_attribute(USAGE_MISSING, True)
+        if usage == Usage(missing=True):
+            return
     span.set_attribute(INPUT_TOKENS, usage.input_tokens)
     span.set_attribute(OUTPUT_TOKENS, usage.output_tokens)
     if usage.cached_input_tokens:
         span.set_attribute(CACHE_READ_TOKENS, usage.cached_input_tokens)
+    if usage.cache_write_tokens:
+        span.set_attribute(CACHE_WRITE_TOKENS, usage.cache_write_tokens)
     if usage.reasoning_tokens:
         span.set_attribute(REASONING_TOKENS, usage.reasoning_tokens)
 

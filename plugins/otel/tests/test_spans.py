@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from importlib import metadata
 from typing import Any
 
@@ -376,3 +377,73 @@ def test_a_failure_inside_the_plugin_drops_its_state_and_spares_the_generation(
     spans = exporter.get_finished_spans()
     assert spans and all(s.end_time is not None for s in spans)
     assert all(s.status.status_code == StatusCode.ERROR for s in spans)
+
+
+# -- cost and usage ------------------------------------------------------------------------------
+
+
+class PricedScript(ScriptedDriver):
+    """A scripted driver the price table knows as OpenAI's."""
+
+    name = "priced-script"
+    price_provider = "openai"
+
+
+def test_the_generation_span_carries_the_cost_when_it_is_known(
+    exporter: InMemorySpanExporter,
+) -> None:
+    pytest.importorskip("genai_prices", reason="the price table needs Python >= 3.11")
+    usage = Usage(input_tokens=2_000, cached_input_tokens=1_000, output_tokens=100)
+    driver = PricedScript(
+        [[TextPart("hi"), UsagePart(usage), FinishPart("stop")]], model="gpt-4o-mini"
+    )
+    events = run(driver)
+    finished = events[-1]
+    assert isinstance(finished, ev.GenerationFinished) and finished.cost is not None
+    # genai-prices: gpt-4o-mini 0.15 input, 0.075 cache read, 0.6 output USD per million.
+    assert finished.cost * 10**6 == 1_000 * Decimal("0.15") + 1_000 * Decimal("0.075") + 60
+    spans = exporter.get_finished_spans()
+    (generation,) = named(spans, "janito.generation")
+    (request,) = named(spans, "chat ")
+    assert dict(generation.attributes or {})["janito.usage.cost"] == float(finished.cost)
+    # The cost is the generation's: a request span does not repeat it.
+    assert "janito.usage.cost" not in dict(request.attributes or {})
+
+
+def test_no_cost_attribute_when_the_cost_is_unknown(exporter: InMemorySpanExporter) -> None:
+    events = run(tool_loop())  # the scripted driver needs no key: it is not priced
+    assert isinstance(events[-1], ev.GenerationFinished) and events[-1].cost is None
+    (generation,) = named(exporter.get_finished_spans(), "janito.generation")
+    assert "janito.usage.cost" not in dict(generation.attributes or {})
+
+
+def test_cache_writes_are_recorded_and_unreported_usage_is_not_written_as_zeros(
+    exporter: InMemorySpanExporter,
+) -> None:
+    usage = Usage(
+        input_tokens=900, cached_input_tokens=100, cache_write_tokens=700, output_tokens=9
+    )
+    run(
+        ScriptedDriver(
+            [
+                [
+                    ToolCallPart(id="c1", name="lookup", arguments='{"key": "k"}'),
+                    UsagePart(usage),
+                    FinishPart("tool_calls"),
+                ],
+                [TextPart("no usage from this one"), FinishPart("stop")],
+            ]
+        )
+    )
+    spans = exporter.get_finished_spans()
+    (generation,) = named(spans, "janito.generation")
+    first, second = (dict(s.attributes or {}) for s in named(spans, "chat "))
+    assert first["gen_ai.usage.cache_creation.input_tokens"] == 700
+    assert first["gen_ai.usage.cache_read.input_tokens"] == 100
+    assert "janito.usage.missing" not in first
+    assert second["janito.usage.missing"] is True
+    assert not any(k.startswith("gen_ai.usage.") for k in second)
+    # The whole: what was reported, marked as not all of it.
+    whole = dict(generation.attributes or {})
+    assert whole["janito.usage.missing"] is True
+    assert whole["gen_ai.usage.input_tokens"] == 900
