@@ -83,13 +83,30 @@ def chat_usage(usage: Mapping[str, Any]) -> Usage:
     """A Chat Completions ``usage`` object as ``Usage``; absent or unreadable counts are 0."""
     input_tokens = _count(usage.get("prompt_tokens"))
     output_tokens = _count(usage.get("completion_tokens"))
+    prompt_details = usage.get("prompt_tokens_details")
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         total_tokens=_count(usage.get("total_tokens")) or input_tokens + output_tokens,
-        cached_input_tokens=_count(_get(usage.get("prompt_tokens_details"), "cached_tokens")),
+        cached_input_tokens=_first_count(
+            _get(prompt_details, "cached_tokens"),
+            # Where providers put the same count under other names: DeepSeek (older answers),
+            # Mistral's spec (singular "token", or top level).
+            usage.get("prompt_cache_hit_tokens"),
+            _get(usage.get("prompt_token_details"), "cached_tokens"),
+            usage.get("num_cached_tokens"),
+        ),
         reasoning_tokens=_count(_get(usage.get("completion_tokens_details"), "reasoning_tokens")),
+        cache_write_tokens=_count(_get(prompt_details, "cache_write_tokens")),
     )
+
+
+def _first_count(*values: object) -> int:
+    """The first of ``values`` that is a count (0 included), else 0."""
+    for value in values:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
 
 
 def error_detail(body: object) -> str:

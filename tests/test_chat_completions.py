@@ -466,3 +466,18 @@ def test_recorded_answers(name: str) -> None:
     )
     if "refusal" in said:
         assert text
+
+
+def test_chat_usage_reads_cache_counts_under_every_name_providers_use() -> None:
+    from janito_core.chat_completions import chat_usage
+
+    base = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
+    assert (
+        chat_usage({**base, "prompt_tokens_details": {"cache_write_tokens": 4}}).cache_write_tokens
+        == 4
+    )
+    assert chat_usage({**base, "prompt_cache_hit_tokens": 6}).cached_input_tokens == 6
+    assert chat_usage({**base, "num_cached_tokens": 7}).cached_input_tokens == 7
+    # The standard field wins, even when it says 0.
+    both = {**base, "prompt_tokens_details": {"cached_tokens": 0}, "prompt_cache_hit_tokens": 6}
+    assert chat_usage(both).cached_input_tokens == 0

@@ -365,12 +365,6 @@ def test_no_usage_is_marked_missing_not_estimated(server, make_driver, run):
     assert events[-1].usage == Usage(missing=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="janito_core.chat_completions.chat_usage reads cached tokens only from "
-    "prompt_tokens_details.cached_tokens, not Mistral's documented num_cached_tokens or "
-    "prompt_token_details.cached_tokens",
-)
 @pytest.mark.parametrize(
     "cached",
     [{"num_cached_tokens": 64}, {"prompt_token_details": {"cached_tokens": 64}}],

@@ -141,12 +141,6 @@ def test_responses_cache_writes_are_read(server: WireServer, make_driver: Make, 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: janito_core.chat_completions.chat_usage reads neither "
-    "prompt_tokens_details.cache_write_tokens (OpenAI, OpenRouter) nor DeepSeek's "
-    "prompt_cache_hit_tokens where prompt_tokens_details is absent",
-)
 @pytest.mark.parametrize(
     ("usage", "expected"),
     [
