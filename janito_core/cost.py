@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
     from janito_core.driver import LLMDriver
 
-__all__ = ["Cost", "generation_cost", "price_provider", "request_cost", "request_usages"]
+__all__ = [
+    "Cost",
+    "finished_cost",
+    "generation_cost",
+    "price_provider",
+    "request_cost",
+    "request_usages",
+]
 
 log = logging.getLogger("janito_core.cost")
 
@@ -80,6 +87,14 @@ def request_usages(events: Iterable[ev.Event], total: Usage) -> list[Usage]:
     if rest != Usage():
         usages.append(rest)
     return usages
+
+
+def finished_cost(driver: LLMDriver, events: Iterable[ev.Event], total: Usage) -> Decimal | None:
+    """``GenerationFinished.cost``: what the requests among ``events`` cost with the driver's
+    model, ``total`` being the generation's usage. ``None`` at once for a driver not priced."""
+    if price_provider(driver) is None:
+        return None
+    return generation_cost(driver, driver.model, request_usages(events, total)).usd
 
 
 def generation_cost(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from janito_core import events as ev
-from janito_core.cost import generation_cost, request_usages
+from janito_core.cost import finished_cost
 from janito_core.errors import GenerationError, JanitoError
 from janito_core.messages import Message, ToolCall
 from janito_core.redact import redact
@@ -362,8 +362,7 @@ class Generation:
             added += self.response.messages(cancelled=True)
         status: ev.GenerationStatus = "cancelled" if problem is None else "error"
         # What was used until the cancel or failure, when every request reported it.
-        usages = request_usages((*self.events, *closing), usage)
-        cost = generation_cost(self.driver, self.driver.model, usages).usd
+        cost = finished_cost(self.driver, (*self.events, *closing), usage)
         closing.append(
             ev.GenerationFinished(
                 **base,

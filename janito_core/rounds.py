@@ -21,7 +21,7 @@ import attrs
 from janito_core import events as ev
 from janito_core.bridge import iterate_in_thread, run_in_thread
 from janito_core.clients import take_close_abort
-from janito_core.cost import generation_cost, request_usages
+from janito_core.cost import finished_cost
 from janito_core.driver import ProviderRequest, RequestContext, is_async_driver
 from janito_core.generation import Generation, Response
 from janito_core.messages import Message, ToolCall
@@ -136,8 +136,7 @@ async def _rounds(gen: Generation) -> None:
 
 def _finish(gen: Generation, status: ev.GenerationStatus, finish_reason: str | None) -> None:
     # Priced whatever the status: a failed generation's completed requests were billed too.
-    usages = request_usages(gen.events, gen.usage)
-    cost = generation_cost(gen.driver, gen.driver.model, usages).usd
+    cost = finished_cost(gen.driver, gen.events, gen.usage)
     gen.commit(
         ev.GenerationFinished(
             **gen.base,
