@@ -37,6 +37,7 @@ from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
 from janito_driver_gemini.response import PROVIDER, ResponseReader
+from janito_driver_gemini.thinking import thinking_config
 
 __all__ = ["DEFAULT_API_VERSION", "DEFAULT_TIMEOUT", "GeminiDriver"]
 
@@ -192,6 +193,9 @@ class GeminiDriver(LLMDriver):
         self, request: ProviderRequest, system: str | None
     ) -> types.GenerateContentConfig:
         fields = config_fields(request.options)
+        thinking = thinking_config(request.reasoning, request.model, request.options)
+        if thinking is not None:
+            fields["thinking_config"] = types.ThinkingConfig(**thinking)
         tools: list[Any] = [types.Tool.model_validate(t) for t in build_tools(request.tools)]
         fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
         if "automatic_continuation" in types.GenerateContentConfig.model_fields:
