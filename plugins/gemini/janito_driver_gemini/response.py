@@ -35,6 +35,15 @@ __all__ = ["PROVIDER", "SAFETY_FINISH_REASONS", "ResponseReader", "finish_reason
 #: How error messages name the other side.
 PROVIDER = "Gemini"
 _TEXT_KEYS = frozenset({"text", "thought", "thoughtSignature"})
+# The token counts of usageMetadata that Usage is made of.
+_COUNTS = (
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "totalTokenCount",
+    "cachedContentTokenCount",
+    "toolUsePromptTokenCount",
+)
 
 # Finish reasons that mean Gemini withheld (part of) the answer.
 SAFETY_FINISH_REASONS = frozenset(
@@ -52,21 +61,28 @@ SAFETY_FINISH_REASONS = frozenset(
 )
 
 
-def usage_from(metadata: Mapping[str, Any]) -> Usage:
-    """``usageMetadata`` as a ``Usage``.
+def usage_from(metadata: Mapping[str, Any]) -> Usage | None:
+    """``usageMetadata`` as a ``Usage``; None when it holds no token count (a blocked prompt's
+    may hold only ``trafficType``), which is no usage at all.
 
-    Output counts the answer and the thinking (``candidatesTokenCount`` +
-    ``thoughtsTokenCount``), so input + output = ``totalTokenCount`` as with other providers;
-    ``reasoning_tokens`` is the thinking alone. Tool-use prompt tokens count as input.
+    Gemini bills thinking as output, so output counts the answer and the thinking
+    (``candidatesTokenCount`` + ``thoughtsTokenCount``) and ``reasoning_tokens`` the thinking
+    alone. Input is ``promptTokenCount`` (which Google's reference says includes the cached
+    content, ``cachedContentTokenCount``) + ``toolUsePromptTokenCount`` (the results of
+    Google's own tools, such as search, read back as prompt and billed as input), so input +
+    output = ``totalTokenCount``, which is taken as sent. Gemini reports no cache writes.
     """
+    if not any(key in metadata for key in _COUNTS):
+        return None
     prompt = _count(metadata, "promptTokenCount") + _count(metadata, "toolUsePromptTokenCount")
     thoughts = _count(metadata, "thoughtsTokenCount")
     output = _count(metadata, "candidatesTokenCount") + thoughts
-    total = _count(metadata, "totalTokenCount") or prompt + output
+    # The sum is what Gemini's total is made of; it only stands in should a total be missing.
+    total = _count(metadata, "totalTokenCount") if "totalTokenCount" in metadata else None
     return Usage(
         input_tokens=prompt,
         output_tokens=output,
-        total_tokens=total,
+        total_tokens=prompt + output if total is None else total,
         cached_input_tokens=_count(metadata, "cachedContentTokenCount"),
         reasoning_tokens=thoughts,
     )
@@ -149,7 +165,7 @@ class ResponseReader:
         metadata = get("usageMetadata")
         if isinstance(metadata, dict):
             usage = usage_from(metadata)
-            if usage != self._usage:
+            if usage is not None and usage != self._usage:
                 self._usage = usage
                 out.append(UsagePart(usage))
         self._response_id = get("responseId") or self._response_id

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from gemini_support import order
+from gemini_support import order, recorded_usage
 from gemini_wire import SEP, chunk, stream_reply, text
 
 from janito_core import Tool
@@ -78,6 +78,7 @@ def test_01_text_stream(server, make_driver):
     assert end.finish_reason == "stop"
     # usage is a running total: the last chunk's counts win over the earlier ones
     assert end.usage == Usage(input_tokens=13, output_tokens=8, total_tokens=21)
+    assert end.usage == recorded_usage(cassette)  # every field, as read plainly
     (request,) = server.requests
     assert request.target == cassette.request["path"]
     # what the driver sends is what the recorded client sent
@@ -111,6 +112,7 @@ def test_02_text_then_call_with_thought_signature(server, make_driver):
     assert finished.usage == Usage(
         input_tokens=83, output_tokens=199, total_tokens=282, reasoning_tokens=178
     )
+    assert finished.usage == recorded_usage(cassette)
     recorded = json.loads(cassette.data["response"]["body_chunks"][1])
     signature = recorded["candidates"][0]["content"]["parts"][0]["thoughtSignature"]
     model_turn = server.requests[1].json["contents"][1]
@@ -156,6 +158,7 @@ def test_03_parallel_calls_in_separate_chunks(server, make_driver):
     assert events_of(events, ev.RequestFinished)[0].usage == Usage(
         input_tokens=71, output_tokens=126, total_tokens=197, reasoning_tokens=93
     )
+    assert events_of(events, ev.RequestFinished)[0].usage == recorded_usage(cassette)
     assert text_of(events) == "Mild in both."
     recorded = cassette.request_json()
     sent = server.requests[0].json
@@ -191,6 +194,7 @@ def test_04_non_streamed_json_is_read_as_one_chunk(server, make_driver):
     assert end.usage == Usage(
         input_tokens=13, output_tokens=102, total_tokens=115, reasoning_tokens=25
     )
+    assert end.usage == recorded_usage(cassette)
     (request,) = server.requests
     assert request.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
     assert sent_body(request) == cassette.request_json()

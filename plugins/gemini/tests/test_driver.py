@@ -286,6 +286,39 @@ def test_usage_is_the_latest_running_total(server, run):
     )
 
 
+def test_no_usage_sent_is_marked_missing_not_zero(server, run):
+    server.enqueue(stream_reply(chunk([text("Hi")], finish="STOP")))
+    end = finished_event(run())
+    assert end.status == "completed"
+    assert end.usage == Usage(missing=True)
+
+
+def test_cached_and_tool_use_prompt_tokens(server, run):
+    server.enqueue(
+        stream_reply(
+            chunk(
+                [text("Found it.")],
+                finish="STOP",
+                usage={
+                    "promptTokenCount": 1200,
+                    "cachedContentTokenCount": 1024,
+                    "toolUsePromptTokenCount": 300,
+                    "candidatesTokenCount": 20,
+                    "thoughtsTokenCount": 80,
+                    "totalTokenCount": 1600,
+                },
+            )
+        )
+    )
+    assert finished_event(run()).usage == Usage(
+        input_tokens=1500,
+        output_tokens=100,
+        total_tokens=1600,
+        cached_input_tokens=1024,
+        reasoning_tokens=80,
+    )
+
+
 # -- tool calls and thought signatures -----------------------------------------------------
 
 

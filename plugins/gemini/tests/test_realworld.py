@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from gemini_support import gemini_usage, recorded_chunks, recorded_usage, recorded_usages
 from gemini_wire import GeminiWireAdapter
 from janito_driver_gemini.driver import GeminiDriver
 
@@ -32,7 +33,6 @@ from janito_core.testing.cassettes import (
 )
 from janito_core.testing.scenario import Scenario, Text
 from janito_core.testing.server import WireServer
-from janito_core.usage import Usage
 
 Make = Callable[..., GeminiDriver]
 
@@ -60,37 +60,16 @@ def test_recorded_exchange(name: str, server: WireServer, make_driver: Make) -> 
 # -- what the recordings hold, read plainly ------------------------------------------------------
 
 
-def gemini_usage(metadata: dict[str, Any]) -> Usage:
-    """``usageMetadata`` in neutral terms: the thinking counts as output, as it is billed, so
-    input + output = total; tool-use prompt tokens are input."""
-    thoughts = metadata.get("thoughtsTokenCount", 0)
-    return Usage(
-        input_tokens=metadata.get("promptTokenCount", 0)
-        + metadata.get("toolUsePromptTokenCount", 0),
-        output_tokens=metadata.get("candidatesTokenCount", 0) + thoughts,
-        total_tokens=metadata["totalTokenCount"],
-        cached_input_tokens=metadata.get("cachedContentTokenCount", 0),
-        reasoning_tokens=thoughts,
-    )
-
-
 def gemini_expected(cassette: Cassette) -> Expected:
     """Text, thoughts, calls and usage of a ``generateContent`` answer, streamed or whole."""
     if cassette.status >= 400:
         error = json.loads(cassette.body)["error"]
         return Expected(error_status=cassette.status, error_text=error["message"])
-    if cassette.is_event_stream:
-        chunks = [json.loads(data) for _, data in cassette.sse_data()]
-    else:
-        chunks = [json.loads(cassette.body)]
-    text, thoughts, calls, usage = "", "", [], None
-    for chunk in chunks:
+    text, thoughts, calls = "", "", []
+    for chunk in recorded_chunks(cassette):
         blocked = (chunk.get("promptFeedback") or {}).get("blockReason")
         if blocked:
             return Expected(error_text=blocked)
-        if chunk.get("usageMetadata"):
-            # Every chunk carries the running total: the last one counts.
-            usage = gemini_usage(chunk["usageMetadata"])
         for candidate in chunk.get("candidates") or []:
             for part in (candidate.get("content") or {}).get("parts") or []:
                 if "functionCall" in part:
@@ -105,6 +84,42 @@ def gemini_expected(cassette: Cassette) -> Expected:
         text=text,
         reasoning=thoughts,
         calls=tuple(calls),
-        usage=usage,
+        # Every chunk carries the running total: the last one counts, every field compared.
+        usage=recorded_usage(cassette),
         finish_reason=found.group(1) if found else None,
     )
+
+
+@pytest.mark.parametrize("name", cassette_params("rw_gemini_"))
+def test_recorded_totals_are_input_plus_output(name: str) -> None:
+    """Gemini's ``totalTokenCount`` is prompt + tool-use prompt + candidates + thoughts in
+    every chunk of every recording: the reading that takes the total as sent and counts the
+    thinking as output agrees with the provider's own sum."""
+    usages = recorded_usages(load_cassette(name))
+    if not usages:
+        pytest.skip("the recording holds no token counts (an error, or a blocked prompt)")
+    for metadata in usages:
+        usage = gemini_usage(metadata)
+        assert usage.input_tokens + usage.output_tokens == usage.total_tokens, metadata
+
+
+def _camel(config: dict[str, Any]) -> dict[str, Any]:
+    """Keys in camelCase: Google's JSON parser takes either spelling, and clients differ."""
+    return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), k): v for k, v in config.items()}
+
+
+def test_reasoning_budget_sends_what_the_recorded_client_sent(
+    server: WireServer, make_driver: Make
+) -> None:
+    """The recording asked gemini-2.5-flash for a 6400-token budget with thoughts;
+    ``reasoning=6400`` sends the same ``thinkingConfig``, and the answer's thoughts and usage
+    come back as recorded."""
+    cassette = load_cassette("rw_gemini_11_thinking_stream_mirascope")
+    expected = gemini_expected(cassette)
+    server.enqueue(cassette.reply())
+    driver = make_driver(model="gemini-2.5-flash")
+    events = finish(driver.stream_generate("Replay the recording.", reasoning=6400))
+    check_replay(events, expected, requests=len(server.requests))
+    recorded = cassette.request_json()["generationConfig"]["thinkingConfig"]
+    sent = server.requests[0].json["generationConfig"]["thinkingConfig"]
+    assert _camel(sent) == _camel(recorded) == {"thinkingBudget": 6400, "includeThoughts": True}

@@ -126,6 +126,24 @@ def test_usage_mapping():
     )
 
 
+def test_usage_total_is_gemini_own():
+    # Gemini's total is taken as sent, even where it is not the sum of the parts.
+    assert usage_from(
+        {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 9}
+    ) == Usage(input_tokens=3, output_tokens=2, total_tokens=9)
+    assert usage_from({"promptTokenCount": 3, "totalTokenCount": 0}) == Usage(input_tokens=3)
+
+
+def test_metadata_without_counts_is_no_usage():
+    # A blocked prompt's usageMetadata may hold only its traffic type: no figures, so no
+    # UsagePart, and the harness marks the request's usage missing rather than zero.
+    assert usage_from({"trafficType": "ON_DEMAND"}) is None
+    reader = new_reader()
+    assert reader.feed({"usageMetadata": {"trafficType": "ON_DEMAND"}}) == []
+    counted = reader.feed({"usageMetadata": {"promptTokenCount": 0, "totalTokenCount": 0}})
+    assert counted == [UsagePart(Usage())]
+
+
 @pytest.mark.parametrize(
     ("gemini", "calls", "neutral"),
     [
