@@ -180,8 +180,10 @@ def _build(
     watching = list(observers or ())
     if not all(callable(o) for o in watching):
         raise InvalidRequestError("observers must be callables taking one event")
+    from janito_core.cost import preload_prices
     from janito_core.registry import default_registry
 
+    preload_prices(driver)
     plugin_observer = default_registry().observer()
     if plugin_observer is not None:
         watching.insert(0, plugin_observer)

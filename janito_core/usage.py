@@ -15,6 +15,8 @@ class Usage:
     cached_input_tokens: int = 0
     reasoning_tokens: int = 0
     #: Input tokens written to the provider's prompt cache (priced apart where it charges them).
+    #: Like ``cached_input_tokens``, a part of ``input_tokens``, never in addition to it: a
+    #: driver whose provider counts them apart (Anthropic) adds them into ``input_tokens``.
     cache_write_tokens: int = 0
     #: True when a request's provider reported no usage: the counts are zeros, not measurements
     #: (never an estimate). A sum is missing if any of its parts is.

@@ -168,8 +168,13 @@ def test_first_party_versions_and_core_bounds_follow_core(where: Path) -> None:
 def test_core_extras_are_bounded_and_gemini_marked() -> None:
     by_name = {PROJECTS[d]["name"]: PROJECTS[d] for d in ALL}
     core_floor = floor(PROJECTS[ROOT]["requires-python"])
-    extras = PROJECTS[ROOT]["optional-dependencies"]
-    assert set(extras) == {"openai", "gemini", "mistral", "all"}
+    extras = dict(PROJECTS[ROOT]["optional-dependencies"])
+    assert set(extras) == {"openai", "gemini", "mistral", "all", "prices"}
+    # The price table is a third-party package, not a driver: bounded below, and only where it
+    # installs (it needs Python 3.11).
+    (prices,) = map(Requirement, extras.pop("prices"))
+    assert prices.name == "genai-prices" and prices.specifier
+    assert str(prices.marker) == 'python_version >= "3.11"'
     in_all = {Requirement(r).name for r in extras["all"]}
     for name, requirements in extras.items():
         for requirement in map(Requirement, requirements):

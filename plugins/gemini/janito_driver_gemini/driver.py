@@ -58,6 +58,7 @@ class GeminiDriver(LLMDriver):
     name: ClassVar[str] = "gemini"
     default_model: ClassVar[str] = "gemini-2.5-flash"
     api_key_env: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    price_provider: ClassVar[str | None] = "google"  # the price table's name for Gemini's API
     #: Read the response body raw (fast) rather than through the SDK's objects. False is the
     #: fallback the driver takes by itself when a google-genai release defeats the raw path.
     read_raw: ClassVar[bool] = True
