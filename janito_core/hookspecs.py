@@ -6,7 +6,8 @@ with the ``janito_core.hookimpl`` marker. The built-in ``echo`` driver is regist
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -22,17 +23,38 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 class DriverRegistrar(Protocol):
     """What ``register_drivers`` receives: call it once per driver."""
 
-    def __call__(self, name: str, target: str, *, description: str = "") -> None:
+    def __call__(
+        self,
+        name: str,
+        target: str,
+        *,
+        description: str = "",
+        preset: Mapping[str, Any] | None = None,
+    ) -> None:
         """Register driver ``name`` implemented by ``target`` (``"package.module:Class"``).
 
         The target is imported only when the driver is asked for, so registering never
         imports a provider SDK.
+
+        ``preset`` makes ``name`` a named configuration of an existing driver class (e.g.
+        ``deepseek`` of the OpenAI driver) instead of a class of its own. Its keys:
+
+        - ``default_model``, ``api_key_env`` (a tuple of variable names), ``requires_api_key``
+          and ``price_provider`` replace those class attributes of ``target``;
+        - any other key (``base_url``, or one of the target's own keywords such as the OpenAI
+          driver's ``quirks``) is a default for the constructor, used when the caller passes
+          nothing (or None) for it.
+
+        The driver built is a subclass of ``target`` whose ``name`` is ``name``, so events,
+        errors and a missing key speak of the preset. Values must be plain data: the preset is
+        read when the registry loads, before any driver module is imported.
         """
 
 
 @hookspec
 def register_drivers(register: DriverRegistrar) -> None:
-    """Register the drivers this plugin provides by calling ``register(name, "module:Class")``.
+    """Register the drivers this plugin provides by calling ``register(name, "module:Class")``
+    (with ``preset={...}`` for a named configuration of a driver class, see ``DriverRegistrar``).
 
     Called once per plugin when the registry loads. Must not import provider SDKs.
     """

@@ -2,7 +2,8 @@
 
 A plugin that fails to import or to register is recorded, never raised, so the others still
 load. ``JANITO_DISABLE_PLUGINS`` (comma-separated entry-point or distribution names) skips
-plugins. Drivers are registered by ``"module:Class"`` and imported only when asked for.
+plugins. Drivers are registered by ``"module:Class"`` and imported only when asked for; a
+preset (``register(..., preset={...})``) names a configuration of such a class.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import importlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from janito_core.entrypoints import PluginEntryPoint, find_entry_points
@@ -34,8 +36,19 @@ FIRST_PARTY = {
     "openai": "janito-driver-openai",
     "gemini": "janito-driver-gemini",
     "mistral": "janito-driver-mistral",
+    "anthropic": "janito-driver-anthropic",
+    # Presets of the OpenAI driver.
+    **dict.fromkeys(
+        ("deepseek", "groq", "openrouter", "together", "xai", "ollama", "vllm", "azure-openai"),
+        "janito-driver-openai",
+    ),
 }
 _BUILTIN_PLUGINS = ("janito_core.builtin",)
+# The keys of a preset that replace class attributes of the target; any other key is a default
+# for the constructor's keyword of that name.
+PRESET_ATTRIBUTES = frozenset(
+    {"default_model", "api_key_env", "requires_api_key", "price_provider"}
+)
 
 
 # NamedTuples, not attrs classes: listing drivers must start fast, and attrs costs ~50 ms to import.
@@ -50,6 +63,8 @@ class DriverInfo(NamedTuple):
     description: str = ""
     error: str | None = None
     exception: BaseException | None = None
+    #: For a preset, its settings (read-only); None for a driver class registered as itself.
+    preset: Mapping[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,6 +143,8 @@ class Registry:
             return cached
         assert info.target is not None
         cls = _import_target(info)
+        if info.preset is not None:
+            cls = _preset_class(cls, info.name, info.preset)
         self._classes[name] = cls
         return cls
 
@@ -152,6 +169,53 @@ def _import_target(info: DriverInfo) -> type[LLMDriver]:
     if not (isinstance(cls, type) and issubclass(cls, LLMDriver)):
         raise PluginLoadError(f"{info.target} (driver {info.name!r}) is not an LLMDriver subclass")
     return cls
+
+
+def _preset_class(base: type[LLMDriver], name: str, preset: Mapping[str, Any]) -> type[LLMDriver]:
+    """A subclass of ``base`` named ``name``, with ``preset``'s attributes and defaults."""
+    attributes: dict[str, Any] = {k: v for k, v in preset.items() if k in PRESET_ATTRIBUTES}
+    defaults = MappingProxyType({k: v for k, v in preset.items() if k not in PRESET_ATTRIBUTES})
+
+    def __init__(self: LLMDriver, **config: Any) -> None:
+        for key, value in defaults.items():
+            if config.get(key) is None:
+                config[key] = value
+        base.__init__(self, **config)
+
+    namespace = {
+        **attributes,
+        "name": name,
+        "preset_defaults": defaults,
+        "__init__": __init__,
+        "__module__": base.__module__,
+        "__qualname__": base.__qualname__,
+        "__doc__": f"The {name!r} preset of {base.__qualname__}.",
+    }
+    # Named as its base: reprs and tracebacks show the class that does the work.
+    return type(base.__name__, (base,), namespace)
+
+
+def _check_preset(preset: object) -> Mapping[str, Any]:
+    """``preset`` validated and frozen (read at registration: a mistake fails that plugin)."""
+    if not isinstance(preset, Mapping) or not all(isinstance(k, str) for k in preset):
+        raise ValueError(f"a preset must be a mapping with str keys, got {preset!r}")
+    checked = dict(preset)
+    variables = checked.get("api_key_env", ())
+    if isinstance(variables, str):
+        variables = (variables,)
+    if not isinstance(variables, (tuple, list)) or not all(
+        isinstance(v, str) and v for v in variables
+    ):
+        raise ValueError(f"a preset's api_key_env must be variable names, got {variables!r}")
+    if "api_key_env" in checked:
+        checked["api_key_env"] = tuple(variables)
+    for key, kind in (("default_model", str), ("requires_api_key", bool)):
+        if key in checked and not isinstance(checked[key], kind):
+            raise ValueError(f"a preset's {key} must be a {kind.__name__}, got {checked[key]!r}")
+    price = checked.get("price_provider")
+    if price is not None and not isinstance(price, str):
+        raise ValueError(f"a preset's price_provider must be a str or None, got {price!r}")
+    return MappingProxyType(checked)
 
 
 def _disabled() -> set[str]:
@@ -277,11 +341,19 @@ class _Registrar:
         self.plugin = plugin
         self.added: list[DriverInfo] = []
 
-    def __call__(self, name: str, target: str, *, description: str = "") -> None:
+    def __call__(
+        self,
+        name: str,
+        target: str,
+        *,
+        description: str = "",
+        preset: Mapping[str, Any] | None = None,
+    ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"driver name must be a non-empty str, got {name!r}")
         if not isinstance(target, str) or ":" not in target:
             raise ValueError(f"driver target must be 'module:Class', got {target!r}")
+        checked = None if preset is None else _check_preset(preset)
         self.added.append(
             DriverInfo(
                 name=name,
@@ -290,6 +362,7 @@ class _Registrar:
                 status="ok",
                 target=target,
                 description=description,
+                preset=checked,
             )
         )
 

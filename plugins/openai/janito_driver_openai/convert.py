@@ -31,10 +31,15 @@ PROVIDER_KEY = "openai"
 
 
 def chat_arguments(
-    request: ProviderRequest, *, accepted: Collection[str], openai_endpoint: bool
+    request: ProviderRequest,
+    *,
+    accepted: Collection[str],
+    openai_endpoint: bool,
+    reasoning_content: bool = False,
 ) -> dict[str, Any]:
     """``chat.completions.create`` keywords for ``request`` (streaming, with usage, and
-    ``reasoning_effort`` for ``request.reasoning``)."""
+    ``reasoning_effort`` for ``request.reasoning``); ``reasoning_content``: see
+    ``chat_messages``."""
     options = dict(request.options)
     # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers may
     # only know max_tokens, so it is renamed for OpenAI's own endpoint only.
@@ -51,7 +56,11 @@ def chat_arguments(
         if effort is not None:
             options["reasoning_effort"] = effort
     arguments = _split(options, accepted)
-    arguments.update(model=request.model, messages=chat_messages(request), stream=True)
+    arguments.update(
+        model=request.model,
+        messages=chat_messages(request, reasoning_content=reasoning_content),
+        stream=True,
+    )
     if stream_options is not None:
         arguments["stream_options"] = stream_options
     if request.tools:
@@ -62,29 +71,50 @@ def chat_arguments(
     return arguments
 
 
-def chat_messages(request: ProviderRequest) -> list[dict[str, Any]]:
-    """The conversation as Chat Completions messages, the system prompt first."""
+def chat_messages(
+    request: ProviderRequest, *, reasoning_content: bool = False
+) -> list[dict[str, Any]]:
+    """The conversation as Chat Completions messages, the system prompt first.
+
+    Only the neutral fields go out: what other drivers keep in ``provider_data`` (signatures,
+    encrypted reasoning) means nothing here and is left behind, whoever produced the history.
+    Reasoning text is not sent back, except with ``reasoning_content`` (DeepSeek's rule): each
+    assistant turn of a tool loop (one that called tools, or answered their results) then
+    carries its reasoning as ``reasoning_content``.
+    """
     messages: list[dict[str, Any]] = []
     if request.system_prompt:
         messages.append({"role": "system", "content": request.system_prompt})
+    previous: Message | None = None
     for message in request.messages:
         if message.role == "assistant":
-            messages.append(_chat_assistant(message))
+            # DeepSeek wants the reasoning of every turn of a tool loop: the calls, and the
+            # answer that follows their results.
+            in_tool_loop = bool(message.tool_calls) or (
+                previous is not None and previous.role == "tool"
+            )
+            messages.append(
+                _chat_assistant(message, reasoning_content=reasoning_content and in_tool_loop)
+            )
         elif message.role == "tool":
             messages.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
             )
         else:
             messages.append({"role": message.role, "content": message.content})
+        previous = message
     return messages
 
 
-def _chat_assistant(message: Message) -> dict[str, Any]:
+def _chat_assistant(message: Message, *, reasoning_content: bool) -> dict[str, Any]:
+    turn: dict[str, Any] = {"role": "assistant"}
+    if reasoning_content and message.reasoning:
+        turn["reasoning_content"] = message.reasoning
     if not message.tool_calls:
-        return {"role": "assistant", "content": message.content}
+        return {**turn, "content": message.content}
+    turn["content"] = message.content or None
     return {
-        "role": "assistant",
-        "content": message.content or None,
+        **turn,
         "tool_calls": [
             {
                 "id": call.id,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Mapping
+import os
+from collections.abc import AsyncIterator, Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -36,6 +37,13 @@ __all__ = ["OpenAIDriver"]
 
 APIS = ("chat", "responses")
 KEY_VARIABLE = "OPENAI_API_KEY"
+#: What ``quirks=`` may name (the presets set them; see the README's presets table):
+#: ``reasoning_content``: an assistant turn that called tools carries its reasoning back as
+#: ``reasoning_content`` (DeepSeek answers 400 when it is missing).
+QUIRKS = frozenset({"reasoning_content"})
+NO_KEY = "no-key"
+#: Where an ``azure_api_version`` driver finds its endpoint when ``base_url`` is not given.
+AZURE_ENDPOINT_VARIABLE = "AZURE_OPENAI_ENDPOINT"
 # After [DONE], how long the rest of the body (normally just the end of the chunked framing)
 # may take to arrive: read to its end, the connection goes back to the pool for the next round.
 
@@ -53,11 +61,42 @@ class OpenAIDriver(LLMDriver):
     default_model: ClassVar[str] = "gpt-4o-mini"
     api_key_env: ClassVar[tuple[str, ...]] = (KEY_VARIABLE,)
 
-    def __init__(self, *, api: str = "chat", **config: Any) -> None:
+    def __init__(
+        self,
+        *,
+        api: str = "chat",
+        quirks: Collection[str] = (),
+        azure_api_version: str | None = None,
+        **config: Any,
+    ) -> None:
         if api not in APIS:
             raise DriverConfigError(f"api must be one of {', '.join(APIS)}; got {api!r}")
+        if isinstance(quirks, str) or not set(quirks) <= QUIRKS:
+            raise DriverConfigError(
+                f"quirks must be a collection of {', '.join(sorted(QUIRKS))}; got {quirks!r}"
+            )
+        if azure_api_version is not None:
+            # Azure: the endpoint is the resource's, the deployment is the model, the key goes
+            # in an api-key header (the SDK's AzureOpenAI client does all three).
+            if not isinstance(azure_api_version, str) or not azure_api_version:
+                raise DriverConfigError(
+                    f"azure_api_version must be a non-empty str, got {azure_api_version!r}"
+                )
+            if config.get("base_url") is None:
+                config["base_url"] = os.environ.get(AZURE_ENDPOINT_VARIABLE) or None
+            if config["base_url"] is None:
+                raise DriverConfigError(
+                    f"The {self.name} driver needs the Azure resource's endpoint: set "
+                    f"{AZURE_ENDPOINT_VARIABLE} or pass base_url=..."
+                )
         super().__init__(**config)
+        if not self.config.model:
+            # A preset with no model of its own (vllm serves whatever it was started with).
+            raise DriverConfigError(f"The {self.name} driver needs a model: pass model=...")
         self.api = api
+        self.quirks = frozenset(quirks)
+        self.azure_api_version = azure_api_version
+        self._key_variable = self.api_key_env[0] if self.api_key_env else None
         self._clients = ClientHolder(self._new_client, _close_client, name=self.name)
 
     def __repr__(self) -> str:
@@ -91,18 +130,19 @@ class OpenAIDriver(LLMDriver):
                 from janito_driver_openai.responses import ResponsesReader
 
                 reader = ResponsesReader(
-                    provider=where, model=request.model, key_variable=KEY_VARIABLE
+                    provider=where, model=request.model, key_variable=self._key_variable
                 )
                 arguments = responses_arguments(request, accepted=_accepted("responses"))
                 stream = await client.responses.create(**arguments)
             else:
                 reader = ChatCompletionsReader(
-                    provider=where, model=request.model, key_variable=KEY_VARIABLE
+                    provider=where, model=request.model, key_variable=self._key_variable
                 )
                 arguments = chat_arguments(
                     request,
                     accepted=_accepted("chat"),
                     openai_endpoint=client.base_url.host == "api.openai.com",
+                    reasoning_content="reasoning_content" in self.quirks,
                 )
                 stream = await client.chat.completions.create(**arguments)
             # Closed however the generator ends, a cancel included: the server sees it go.
@@ -142,7 +182,7 @@ class OpenAIDriver(LLMDriver):
             info = ErrorInfo.from_status(
                 exc.status_code,
                 error_detail(exc.body) or exc.message,
-                key_variable=KEY_VARIABLE,
+                key_variable=self._key_variable,
                 model=self.config.model,
                 retry_after=parse_retry_after(headers),
             )
@@ -176,8 +216,20 @@ class OpenAIDriver(LLMDriver):
             follow_redirects=True,
             verify=tls_context(),
         )
+        if self.azure_api_version is not None:
+            assert self.config.base_url is not None  # required in __init__
+            return openai.AsyncAzureOpenAI(
+                api_key=self.config.api_key,
+                azure_endpoint=self.config.base_url,
+                api_version=self.azure_api_version,
+                timeout=timeout,
+                max_retries=0,
+                http_client=http_client,
+            )
         return openai.AsyncOpenAI(
-            api_key=self.config.api_key,
+            # A keyless server (ollama, vllm) still gets a placeholder: without one the SDK
+            # would take OPENAI_API_KEY and send OpenAI's key to that server, or refuse to start.
+            api_key=self.config.api_key or NO_KEY,
             base_url=self.config.base_url,
             timeout=timeout,
             max_retries=0,  # the core retries, announcing each retry
@@ -186,7 +238,10 @@ class OpenAIDriver(LLMDriver):
 
     def _where(self) -> str:
         url = redact_url(self.config.base_url, self.config.api_key)
-        return f"the server at {url}" if url else "OpenAI"
+        if not url:
+            return "OpenAI"
+        # A preset names its provider: "deepseek at https://api.deepseek.com".
+        return f"the server at {url}" if self.name == "openai" else f"{self.name} at {url}"
 
 
 @functools.cache
