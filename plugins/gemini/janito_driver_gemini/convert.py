@@ -7,6 +7,11 @@ Assistant turns are rebuilt from the parts Gemini sent (kept by the driver in
 ``Message.provider_data["gemini"]["parts"]``, thought signatures included) whenever they still
 match the message; otherwise from the message's text and tool calls, each call carrying its own
 signature from ``ToolCall.provider_data["gemini"]``.
+
+History from other drivers: their provider data is never read (only the ``"gemini"`` key is),
+their reasoning text is not sent (a thought part without Gemini's signature means nothing to it),
+and their calls become plain ``functionCall`` parts, the first of a turn carrying the dummy
+signature Google documents for calls no Gemini model made, which Gemini 3 would otherwise reject.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from janito_core.messages import Message, ToolCall
 from janito_core.tools import Tool
 
 __all__ = [
+    "FOREIGN_CALL_SIGNATURE",
     "PROVIDER_KEY",
     "SYNTHETIC_ID_PREFIX",
     "build_contents",
@@ -29,6 +35,9 @@ __all__ = [
 ]
 
 PROVIDER_KEY = "gemini"
+# Google's documented stand-in signature for function calls Gemini did not make (another model's
+# history, or calls written by hand); accepted by the Gemini API and Vertex AI alike.
+FOREIGN_CALL_SIGNATURE = "skip_thought_signature_validator"
 # Ids the driver makes for calls Gemini sent without one; they are never sent back.
 SYNTHETIC_ID_PREFIX = "gemini-call-"
 
@@ -154,6 +163,10 @@ def _model_parts(message: Message) -> list[dict[str, Any]]:
         parts.append({"text": message.content})
     for call in message.tool_calls:
         parts.append(_function_call_part(call))
+    first = message.tool_calls[0] if message.tool_calls else None
+    if first is not None and PROVIDER_KEY not in first.provider_data:
+        # Gemini 3 checks the first call of each step for a signature.
+        parts[1 if message.content else 0]["thoughtSignature"] = FOREIGN_CALL_SIGNATURE
     return parts
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from janito_driver_gemini.convert import (
+    FOREIGN_CALL_SIGNATURE,
     build_contents,
     build_tools,
     config_fields,
@@ -77,12 +78,16 @@ def test_synthetic_ids_never_go_back():
 
 
 def test_foreign_ids_are_kept_on_call_and_response():
-    call = ToolCall(id="call_abc", name="t", arguments={"x": 1})
+    # Another driver's call: its id kept, and the dummy signature Gemini 3 needs on the first.
+    call = ToolCall(id="call_abc", name="t", arguments={"x": 1}, provider_data={"openai": {}})
     contents, _ = build_contents(
         [assistant("", call), Message.tool_result("call_abc", "t", "bad", is_error=True)]
     )
     assert contents[0]["parts"] == [
-        {"functionCall": {"name": "t", "args": {"x": 1}, "id": "call_abc"}}
+        {
+            "functionCall": {"name": "t", "args": {"x": 1}, "id": "call_abc"},
+            "thoughtSignature": FOREIGN_CALL_SIGNATURE,
+        }
     ]
     assert contents[1]["parts"] == [
         {"functionResponse": {"name": "t", "response": {"error": "bad"}, "id": "call_abc"}}

@@ -1,0 +1,334 @@
+"""The drivers of the history matrix: how each one runs a tool-calling turn over loopback, and
+what makes a recorded request valid for its provider.
+
+Each source turn holds what its provider really streams around a tool call: reasoning text where
+the provider streams it, one call, then (after the result) a final text. Provider-only data is
+marked with sentinels (a Gemini thought signature, OpenAI Responses item ids) so a target can be
+checked for data that is not its own. Validity is checked against the SDKs' own request types
+where they validate (google-genai's ``Content`` forbids unknown fields; ``mistralai``'s request
+model; OpenAI's param TypedDicts through pydantic), plus the rules those types cannot express:
+every tool result answers a call of the assistant turn just before it, ids in the form the
+provider demands, roles ordered as the provider demands.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from janito_core.testing.scenario import Call, Reasoning, Scenario, Text, WireAdapter
+from janito_core.testing.server import Reply
+
+__all__ = ["DRIVERS", "GEMINI_SIGNATURE", "Endpoint", "get_weather"]
+
+# A thought signature as Gemini sends one (standard base64); it may reach only Gemini.
+GEMINI_SIGNATURE = "R0VNSU5JLXNpZ25hdHVyZS1zZW50aW5lbA=="
+# The dummy Google documents for function calls that no Gemini model signed.
+GEMINI_DUMMY_SIGNATURE = "skip_thought_signature_validator"
+CALL_ARGUMENTS = '{"city": "Oslo"}'
+REASONING = "The user wants the weather; call the tool."
+FINAL = "It is sunny in Oslo."
+_MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
+
+
+def get_weather(city: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+@attrs.frozen
+class Endpoint:
+    """One driver of the matrix: its adapter, its source turn and its request check."""
+
+    name: str
+    module: str  # the driver's import package: the row is skipped without it
+    adapter: Callable[[], WireAdapter]
+    source: Callable[[WireAdapter], tuple[Reply, Reply]]
+    check: Callable[[Mapping[str, Any], str], list[str]]  # (request body, source name)
+
+    def available(self) -> str | None:
+        """Why this driver cannot run here, or None."""
+        try:
+            found = importlib.util.find_spec(self.module) is not None
+        except ImportError:
+            found = False
+        return None if found else f"{self.module} is not installed"
+
+
+def _scenario_source(call_id: str, reasoning: bool) -> Callable[[WireAdapter], tuple[Reply, Reply]]:
+    steps: tuple[Any, ...] = (Call(name="get_weather", arguments=CALL_ARGUMENTS, id=call_id),)
+    if reasoning:
+        steps = (Reasoning(REASONING), *steps)
+
+    def replies(adapter: WireAdapter) -> tuple[Reply, Reply]:
+        return (
+            adapter.reply(Scenario(steps=steps, finish_reason="tool_calls")),
+            adapter.reply(Scenario(steps=(Text(FINAL),))),
+        )
+
+    return replies
+
+
+def _gemini_source(adapter: WireAdapter) -> tuple[Reply, Reply]:
+    # Gemini 2.5/3 as recorded: thoughts, then a signed call without an id; then the answer.
+    import gemini_wire as gw
+
+    first = gw.stream_reply(
+        gw.chunk([gw.text(REASONING, thought=True)]),
+        gw.chunk([gw.call("get_weather", json.loads(CALL_ARGUMENTS), signature=GEMINI_SIGNATURE)]),
+        gw.chunk([gw.text("")], finish="STOP"),
+    )
+    second = gw.stream_reply(gw.chunk([gw.text(FINAL)], finish="STOP"))
+    return first, second
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def _common(body: Mapping[str, Any], target: str) -> list[str]:
+    text = json.dumps(body)
+    problems = []
+    if target != "gemini" and GEMINI_SIGNATURE in text:
+        problems.append("a Gemini thought signature was sent")
+    if "provider_data" in text:
+        problems.append("janito's provider_data leaked into the body")
+    return problems
+
+
+def _answer_rule(
+    turns: Sequence[tuple[str, list[str]]], problems: list[str], label: str = "tool result"
+) -> None:
+    """``turns``: ("calls", ids) for an assistant turn, ("results", ids) for the results after
+    it. Each block of results must answer exactly the calls of the turn just before it."""
+    pending: list[str] | None = None
+    for kind, ids in turns:
+        if kind == "calls":
+            if pending:
+                problems.append(f"calls {pending} were never answered")
+            pending = list(ids)
+        elif kind == "results":
+            for call_id in ids:
+                if pending is None or call_id not in pending:
+                    problems.append(f"{label} {call_id!r} answers no call of the turn before it")
+                else:
+                    pending.remove(call_id)
+        else:
+            if pending:
+                problems.append(f"calls {pending} were never answered")
+            pending = None
+
+
+def check_chat(body: Mapping[str, Any], source: str) -> list[str]:
+    from openai.types.chat import ChatCompletionMessageParam
+    from pydantic import TypeAdapter, ValidationError
+
+    problems = _common(body, "openai-chat")
+    messages = list(body.get("messages") or [])
+    try:
+        TypeAdapter(list[ChatCompletionMessageParam]).validate_python(messages)
+    except ValidationError as exc:
+        problems.append(f"not ChatCompletionMessageParam: {exc.errors()[:2]}")
+    allowed = {
+        "system": {"role", "content", "name"},
+        "developer": {"role", "content", "name"},
+        "user": {"role", "content", "name"},
+        "assistant": {"role", "content", "name", "tool_calls", "refusal", "audio"},
+        "tool": {"role", "content", "tool_call_id"},
+    }
+    turns: list[tuple[str, list[str]]] = []
+    for m in messages:
+        role = m.get("role")
+        extra = set(m) - allowed.get(role, set())
+        if extra:
+            problems.append(f"{role} message has fields OpenAI does not take: {sorted(extra)}")
+        if role == "assistant" and m.get("tool_calls"):
+            for call in m["tool_calls"]:
+                try:
+                    json.loads(call["function"]["arguments"])
+                except (KeyError, TypeError, ValueError):
+                    problems.append(f"call {call.get('id')!r} has no JSON arguments text")
+            turns.append(("calls", [c.get("id") for c in m["tool_calls"]]))
+        elif role == "tool":
+            if turns and turns[-1][0] == "results":
+                turns[-1][1].append(m.get("tool_call_id"))
+            else:
+                turns.append(("results", [m.get("tool_call_id")]))
+        else:
+            turns.append(("other", []))
+    _answer_rule(turns, problems)
+    return problems
+
+
+def check_responses(body: Mapping[str, Any], source: str) -> list[str]:
+    from openai.types.responses import ResponseInputItemParam
+    from pydantic import TypeAdapter, ValidationError
+
+    problems = _common(body, "openai-responses")
+    items = list(body.get("input") or [])
+    try:
+        TypeAdapter(list[ResponseInputItemParam]).validate_python(items)
+    except ValidationError as exc:
+        problems.append(f"not ResponseInputItemParam: {exc.errors()[:2]}")
+    turns: list[tuple[str, list[str]]] = []
+    for item in items:
+        kind = item.get("type", "message")
+        if kind == "function_call":
+            item_id = item.get("id")
+            if item_id is not None and not str(item_id).startswith("fc"):
+                problems.append(f"function_call item id {item_id!r} does not begin with 'fc'")
+            if turns and turns[-1][0] == "calls":
+                turns[-1][1].append(item.get("call_id"))
+            else:
+                turns.append(("calls", [item.get("call_id")]))
+        elif kind == "function_call_output":
+            if turns and turns[-1][0] == "results":
+                turns[-1][1].append(item.get("call_id"))
+            else:
+                turns.append(("results", [item.get("call_id")]))
+        elif kind == "reasoning":
+            # Only OpenAI's own (stored, or carrying its encrypted content) may go back.
+            if not str(item.get("id", "")).startswith("rs_"):
+                problems.append(f"a reasoning item OpenAI did not make: {item}")
+        elif kind == "message" and item.get("role") == "assistant":
+            continue  # the assistant's text of a call turn sits between its calls
+        else:
+            turns.append(("other", []))
+    _answer_rule(turns, problems, "function_call_output")
+    return problems
+
+
+def check_mistral(body: Mapping[str, Any], source: str) -> list[str]:
+    from mistralai.client.models import ChatCompletionStreamRequest
+    from pydantic import ValidationError
+
+    problems = _common(body, "mistral")
+    try:
+        ChatCompletionStreamRequest.model_validate(dict(body))
+    except ValidationError as exc:
+        problems.append(f"not a ChatCompletionStreamRequest: {exc.errors()[:2]}")
+    turns: list[tuple[str, list[str]]] = []
+    for m in body.get("messages") or []:
+        role = m.get("role")
+        content = m.get("content")
+        if isinstance(content, list) and any(c.get("type") == "thinking" for c in content):
+            problems.append("thinking chunks sent back (only Magistral models take them)")
+        if role == "assistant" and m.get("tool_calls"):
+            ids = [c.get("id") for c in m["tool_calls"]]
+            for call_id in ids:
+                if not _MISTRAL_ID.fullmatch(str(call_id)):
+                    problems.append(f"call id {call_id!r} is not 9 letters or digits")
+            turns.append(("calls", ids))
+        elif role == "tool":
+            call_id = m.get("tool_call_id")
+            if not _MISTRAL_ID.fullmatch(str(call_id)):
+                problems.append(f"tool_call_id {call_id!r} is not 9 letters or digits")
+            if turns and turns[-1][0] == "results":
+                turns[-1][1].append(call_id)
+            else:
+                turns.append(("results", [call_id]))
+        else:
+            turns.append(("other", []))
+    _answer_rule(turns, problems)
+    return problems
+
+
+def check_gemini(body: Mapping[str, Any], source: str) -> list[str]:
+    from google.genai import types
+    from pydantic import ValidationError
+
+    problems = _common(body, "gemini")
+    contents = list(body.get("contents") or [])
+    previous_calls: list[Mapping[str, Any]] | None = None
+    for index, content in enumerate(contents):
+        try:
+            types.Content.model_validate(content)
+        except ValidationError as exc:
+            problems.append(f"contents[{index}] is not a Content: {exc.errors()[:2]}")
+        role = content.get("role")
+        if role not in ("user", "model"):
+            problems.append(f"contents[{index}] has role {role!r}")
+        if index and contents[index - 1].get("role") == role:
+            problems.append(f"contents[{index - 1}] and [{index}] are both {role!r}")
+        parts = content.get("parts") or []
+        calls = [p for p in parts if "functionCall" in p]
+        responses = [p["functionResponse"] for p in parts if "functionResponse" in p]
+        if calls and role != "model":
+            problems.append(f"functionCall in a {role!r} content")
+        if responses:
+            if role != "user":
+                problems.append(f"functionResponse in a {role!r} content")
+            asked = [c["functionCall"] for c in previous_calls or []]
+            if len(responses) != len(asked):
+                problems.append(f"{len(responses)} responses for {len(asked)} calls")
+            for response, call in zip(responses, asked, strict=False):
+                if response.get("name") != call.get("name"):
+                    problems.append(f"response {response.get('name')!r} for {call.get('name')!r}")
+                if response.get("id") != call.get("id"):
+                    problems.append(f"response id {response.get('id')!r} != {call.get('id')!r}")
+        if calls:
+            # Gemini 3 rejects a step whose first call carries no signature; a call no Gemini
+            # model signed must carry the documented dummy instead.
+            signature = calls[0].get("thoughtSignature")
+            expected = GEMINI_SIGNATURE if source == "gemini" else GEMINI_DUMMY_SIGNATURE
+            if signature != expected:
+                problems.append(f"first functionCall signed {signature!r}, not {expected!r}")
+        if any(p.get("thought") for p in parts) and source != "gemini":
+            problems.append("a foreign turn's reasoning sent as a Gemini thought")
+        previous_calls = calls if role == "model" else None
+    return problems
+
+
+def _openai_adapter(kind: str) -> Callable[[], WireAdapter]:
+    def make() -> WireAdapter:
+        import openai_wire
+
+        if kind == "chat":
+            return openai_wire.ChatWireAdapter()
+        return openai_wire.ResponsesWireAdapter()
+
+    return make
+
+
+def _gemini_adapter() -> WireAdapter:
+    import gemini_wire
+
+    return gemini_wire.GeminiWireAdapter()
+
+
+def _mistral_adapter() -> WireAdapter:
+    import mistral_wire
+
+    return mistral_wire.MistralWireAdapter()
+
+
+DRIVERS: dict[str, Endpoint] = {
+    "openai-chat": Endpoint(
+        "openai-chat",
+        "janito_driver_openai",
+        _openai_adapter("chat"),
+        _scenario_source("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", reasoning=True),
+        check_chat,
+    ),
+    "openai-responses": Endpoint(
+        "openai-responses",
+        "janito_driver_openai",
+        _openai_adapter("responses"),
+        _scenario_source("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", reasoning=True),
+        check_responses,
+    ),
+    "gemini": Endpoint(
+        "gemini", "janito_driver_gemini", _gemini_adapter, _gemini_source, check_gemini
+    ),
+    "mistral": Endpoint(
+        "mistral",
+        "janito_driver_mistral",
+        _mistral_adapter,
+        _scenario_source("D681PevKs", reasoning=True),
+        check_mistral,
+    ),
+}
