@@ -86,6 +86,7 @@ def test_the_distributions_are_the_ones_expected() -> None:
         "janito-driver-openai",
         "janito-driver-gemini",
         "janito-driver-mistral",
+        "janito-driver-anthropic",
         "janito-otel",
         "janito-driver-example",
         "janito-driver-testthirdparty",
@@ -169,7 +170,7 @@ def test_core_extras_are_bounded_and_gemini_marked() -> None:
     by_name = {PROJECTS[d]["name"]: PROJECTS[d] for d in ALL}
     core_floor = floor(PROJECTS[ROOT]["requires-python"])
     extras = dict(PROJECTS[ROOT]["optional-dependencies"])
-    assert set(extras) == {"openai", "gemini", "mistral", "all", "prices"}
+    assert set(extras) == {"openai", "gemini", "mistral", "anthropic", "all", "prices"}
     # The price table is a third-party package, not a driver: bounded below, and only where it
     # installs (it needs Python 3.11).
     (prices,) = map(Requirement, extras.pop("prices"))

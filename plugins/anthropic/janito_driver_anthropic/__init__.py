@@ -1,0 +1,1 @@
+"""janito-core driver package."""

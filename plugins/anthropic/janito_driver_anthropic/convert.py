@@ -1,0 +1,148 @@
+"""Neutral messages, tools and options → the keyword arguments of ``messages.create``.
+
+Pure data: nothing here imports the SDK.
+
+Prompt caching: ``cache`` names the parts of the request that end a cache prefix, each marked
+``cache_control: {"type": "ephemeral"}``: ``"system"`` (the system prompt), ``"tools"`` (the
+last tool, so all tools), ``"messages"`` (the last message, so the whole conversation so far).
+A message whose ``provider_data`` holds ``{"anthropic": {"cache": True}}`` is marked too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from janito_core.errors import InvalidRequestError
+from janito_core.messages import Message, ToolCall
+from janito_core.tools import Tool
+from janito_driver_anthropic.stream import NAME
+
+__all__ = [
+    "CACHE_POINTS",
+    "DEFAULT_MAX_TOKENS",
+    "RESERVED_OPTIONS",
+    "check_cache",
+    "request_kwargs",
+]
+
+#: The API requires ``max_tokens``; this is sent when the caller sets none.
+DEFAULT_MAX_TOKENS = 4096
+CACHE_POINTS = frozenset({"system", "tools", "messages"})
+# Arguments of ``messages.create`` the driver sets from the request itself.
+RESERVED_OPTIONS = frozenset({"model", "messages", "stream", "system", "tools"})
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def check_cache(value: object) -> frozenset[str]:
+    """The cache points ``value`` names (a name or several); raises ``InvalidRequestError``."""
+    if value is None:
+        return frozenset()
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, Iterable):
+        raise InvalidRequestError(f"cache must name cache points; got {value!r}")
+    points = frozenset(names)
+    unknown = sorted(map(str, points - CACHE_POINTS))
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown cache point(s) {', '.join(unknown)}; cache takes "
+            + ", ".join(sorted(CACHE_POINTS))
+        )
+    return points
+
+
+def request_kwargs(
+    *,
+    model: str,
+    system_prompt: str | None,
+    messages: Iterable[Message],
+    tools: Iterable[Tool],
+    options: Mapping[str, Any],
+    cache: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The keyword arguments for ``AsyncAnthropic.messages.create`` (``stream`` not included)."""
+    system_parts = [system_prompt] if system_prompt else []
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            if message.content:
+                system_parts.append(message.content)
+            continue
+        role, blocks = _blocks(message)
+        if not blocks:
+            continue
+        if _wants_cache(message):
+            blocks[-1] = {**blocks[-1], "cache_control": _EPHEMERAL}
+        # Tool results of parallel calls (and a user turn after them) share one user turn.
+        if wire and wire[-1]["role"] == role:
+            wire[-1]["content"].extend(blocks)
+        else:
+            wire.append({"role": role, "content": blocks})
+    if "messages" in cache and wire:
+        last = wire[-1]["content"]
+        last[-1] = {**last[-1], "cache_control": _EPHEMERAL}
+    kwargs: dict[str, Any] = {"model": model, "messages": wire}
+    if system_parts:
+        system = "\n\n".join(system_parts)
+        if "system" in cache:
+            kwargs["system"] = [{"type": "text", "text": system, "cache_control": _EPHEMERAL}]
+        else:
+            kwargs["system"] = system
+    wire_tools = [_tool(t) for t in tools]
+    if wire_tools:
+        if "tools" in cache:
+            wire_tools[-1]["cache_control"] = _EPHEMERAL
+        kwargs["tools"] = wire_tools
+    kwargs.update(options)
+    kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+    return kwargs
+
+
+def _wants_cache(message: Message) -> bool:
+    data = message.provider_data.get(NAME)
+    return isinstance(data, Mapping) and bool(data.get("cache"))
+
+
+def _blocks(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    if message.role == "assistant":
+        blocks: list[dict[str, Any]] = []
+        data = message.provider_data.get(NAME)
+        if isinstance(data, Mapping):
+            # Anthropic's own thinking blocks, signatures included, go back verbatim and first.
+            # Another provider's reasoning has no signature Anthropic would accept: dropped.
+            blocks.extend(dict(b) for b in data.get("thinking") or ())
+        if message.content:
+            blocks.append({"type": "text", "text": message.content})
+        blocks.extend(_tool_use(c) for c in message.tool_calls)
+        return "assistant", blocks
+    if message.role == "tool":
+        result: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": message.tool_call_id or "",
+            "content": message.content,
+        }
+        if message.is_error:
+            result["is_error"] = True
+        return "user", [result]
+    return "user", ([{"type": "text", "text": message.content}] if message.content else [])
+
+
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    arguments: Any = dict(call.arguments)
+    if call.raw_arguments:
+        # The model's own JSON when it was an object, so the history stays faithful.
+        try:
+            parsed = json.loads(call.raw_arguments)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            arguments = parsed
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    wire: dict[str, Any] = {"name": tool.name, "input_schema": dict(tool.parameters)}
+    if tool.description:
+        wire["description"] = tool.description
+    return wire
