@@ -18,7 +18,7 @@ PRESETS: Mapping[str, tuple[str, Mapping[str, Any]]] = {
         {
             "base_url": "https://api.deepseek.com",
             "api_key_env": ("DEEPSEEK_API_KEY",),
-            "default_model": "deepseek-chat",
+            "default_model": "deepseek-v4-flash",
             "price_provider": "deepseek",
             # Thinking with tools: the reasoning of a tool loop must come back (else 400).
             "quirks": ("reasoning_content",),
@@ -45,7 +45,7 @@ PRESETS: Mapping[str, tuple[str, Mapping[str, Any]]] = {
     "together": (
         "Together AI (OpenAI-compatible Chat Completions)",
         {
-            "base_url": "https://api.together.xyz/v1",
+            "base_url": "https://api.together.ai/v1",
             "api_key_env": ("TOGETHER_API_KEY",),
             "default_model": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
             "price_provider": "together",
@@ -56,7 +56,7 @@ PRESETS: Mapping[str, tuple[str, Mapping[str, Any]]] = {
         {
             "base_url": "https://api.x.ai/v1",
             "api_key_env": ("XAI_API_KEY",),
-            "default_model": "grok-3-mini",
+            "default_model": "grok-4",
             "price_provider": "x-ai",
         },
     ),
