@@ -24,14 +24,16 @@ import attrs
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Text, WireAdapter
 from janito_core.testing.server import Reply
 
-__all__ = ["DRIVERS", "GEMINI_SIGNATURE", "Endpoint", "get_weather"]
+__all__ = ["DRIVERS", "GEMINI_SIGNATURE", "Endpoint", "get_tide", "get_weather"]
 
 # A thought signature as Gemini sends one (standard base64); it may reach only Gemini.
 GEMINI_SIGNATURE = "R0VNSU5JLXNpZ25hdHVyZS1zZW50aW5lbA=="
 # The dummy Google documents for function calls that no Gemini model signed.
 GEMINI_DUMMY_SIGNATURE = "skip_thought_signature_validator"
 CALL_ARGUMENTS = '{"city": "Oslo"}'
+TIDE_ARGUMENTS = '{"port": "Oslo"}'
 REASONING = "The user wants the weather; call the tool."
+PREAMBLE = "Let me check. "
 FINAL = "It is sunny in Oslo."
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
 
@@ -39,6 +41,11 @@ _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
 def get_weather(city: str) -> str:
     """The weather in a city."""
     return f"sunny in {city}"
+
+
+def get_tide(port: str) -> str:
+    """The tide in a port (always fails: the matrix needs an error result)."""
+    raise ValueError(f"no tide table for {port}")
 
 
 @attrs.frozen
@@ -60,8 +67,14 @@ class Endpoint:
         return None if found else f"{self.module} is not installed"
 
 
-def _scenario_source(call_id: str, reasoning: bool) -> Callable[[WireAdapter], tuple[Reply, Reply]]:
-    steps: tuple[Any, ...] = (Call(name="get_weather", arguments=CALL_ARGUMENTS, id=call_id),)
+def _scenario_source(
+    ids: tuple[str, str], reasoning: bool
+) -> Callable[[WireAdapter], tuple[Reply, Reply]]:
+    steps: tuple[Any, ...] = (
+        Text(PREAMBLE),
+        Call(name="get_weather", arguments=CALL_ARGUMENTS, id=ids[0]),
+        Call(name="get_tide", arguments=TIDE_ARGUMENTS, id=ids[1]),
+    )
     if reasoning:
         steps = (Reasoning(REASONING), *steps)
 
@@ -75,12 +88,15 @@ def _scenario_source(call_id: str, reasoning: bool) -> Callable[[WireAdapter], t
 
 
 def _gemini_source(adapter: WireAdapter) -> tuple[Reply, Reply]:
-    # Gemini 2.5/3 as recorded: thoughts, then a signed call without an id; then the answer.
+    # Gemini 2.5/3 as recorded: thoughts, text, then parallel calls without ids, only the
+    # first signed; then the answer.
     import gemini_wire as gw
 
+    weather = gw.call("get_weather", json.loads(CALL_ARGUMENTS), signature=GEMINI_SIGNATURE)
     first = gw.stream_reply(
         gw.chunk([gw.text(REASONING, thought=True)]),
-        gw.chunk([gw.call("get_weather", json.loads(CALL_ARGUMENTS), signature=GEMINI_SIGNATURE)]),
+        gw.chunk([gw.text(PREAMBLE)]),
+        gw.chunk([weather, gw.call("get_tide", json.loads(TIDE_ARGUMENTS))]),
         gw.chunk([gw.text("")], finish="STOP"),
     )
     second = gw.stream_reply(gw.chunk([gw.text(FINAL)], finish="STOP"))
@@ -152,6 +168,8 @@ def check_chat(body: Mapping[str, Any], source: str) -> list[str]:
                     json.loads(call["function"]["arguments"])
                 except (KeyError, TypeError, ValueError):
                     problems.append(f"call {call.get('id')!r} has no JSON arguments text")
+                if len(str(call.get("id"))) > 40:
+                    problems.append(f"call id {call.get('id')!r} is longer than OpenAI's 40")
             turns.append(("calls", [c.get("id") for c in m["tool_calls"]]))
         elif role == "tool":
             if turns and turns[-1][0] == "results":
@@ -306,19 +324,28 @@ def _mistral_adapter() -> WireAdapter:
     return mistral_wire.MistralWireAdapter()
 
 
+# Call ids in each provider's own form.
+CHAT_IDS = ("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", "call_Xw3vB6nYpL4d8fJ2kq0ZrT1m")
+RESPONSES_IDS = ("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", "call_Rw1Vb8Nc3Hd5Qm7Zt2Lx9Kp4")
+MISTRAL_IDS = ("D681PevKs", "k2Lx9Qm7Z")
+
 DRIVERS: dict[str, Endpoint] = {
     "openai-chat": Endpoint(
         "openai-chat",
         "janito_driver_openai",
         _openai_adapter("chat"),
-        _scenario_source("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", reasoning=True),
+        _scenario_source(
+            ("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", "call_Xw3vB6nYpL4d8fJ2kq0ZrT1m"), reasoning=True
+        ),
         check_chat,
     ),
     "openai-responses": Endpoint(
         "openai-responses",
         "janito_driver_openai",
         _openai_adapter("responses"),
-        _scenario_source("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", reasoning=True),
+        _scenario_source(
+            ("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", "call_Rw1Vb8Nc3Hd5Qm7Zt2Lx9Kp4"), reasoning=True
+        ),
         check_responses,
     ),
     "gemini": Endpoint(
@@ -328,7 +355,7 @@ DRIVERS: dict[str, Endpoint] = {
         "mistral",
         "janito_driver_mistral",
         _mistral_adapter,
-        _scenario_source("D681PevKs", reasoning=True),
+        _scenario_source(MISTRAL_IDS, reasoning=True),
         check_mistral,
     ),
 }

@@ -14,13 +14,14 @@ import itertools
 from typing import Any
 
 import pytest
-from interop_drivers import DRIVERS, FINAL, Endpoint, get_weather
+from interop_drivers import DRIVERS, FINAL, PREAMBLE, REASONING, Endpoint, get_tide, get_weather
 
 from janito_core.messages import Message
 from janito_core.testing import closing_drivers
 from janito_core.testing.server import WireServer
 from janito_core.tools import Tool
 
+TOOLS = (Tool.from_function(get_weather), Tool.from_function(get_tide))
 PAIRS = [
     pytest.param(source, target, id=f"{source}->{target}")
     for source, target in itertools.product(DRIVERS, DRIVERS)
@@ -32,24 +33,33 @@ def _history(endpoint: Endpoint, server: WireServer) -> tuple[Message, ...]:
     adapter = endpoint.adapter()
     server.enqueue(*endpoint.source(adapter))
     with closing_drivers(lambda **c: adapter.make_driver(server.url, **c)) as make:
-        result = make().generate("Weather in Oslo?", tools=[Tool.from_function(get_weather)])
-    assert result.text.endswith(FINAL)
-    assert [m.role for m in result.history] == ["user", "assistant", "tool", "assistant"]
-    call = result.history[1].tool_calls[0]
-    assert (call.name, dict(call.arguments)) == ("get_weather", {"city": "Oslo"})
-    assert result.history[2].content == "sunny in Oslo"
-    return result.history
+        result = make().generate("Weather and tide in Oslo?", tools=TOOLS)
+    assert result.text == PREAMBLE + FINAL
+    history = result.history
+    assert [m.role for m in history] == ["user", "assistant", "tool", "tool", "assistant"]
+    turn = history[1]
+    assert (turn.content, turn.reasoning) == (PREAMBLE, REASONING)
+    assert [(c.name, dict(c.arguments)) for c in turn.tool_calls] == [
+        ("get_weather", {"city": "Oslo"}),
+        ("get_tide", {"port": "Oslo"}),
+    ]
+    assert [(m.tool_call_id, m.is_error) for m in history[2:4]] == [
+        (turn.tool_calls[0].id, False),
+        (turn.tool_calls[1].id, True),
+    ]
+    return history
 
 
-def _send(endpoint: Endpoint, server: WireServer, history: tuple[Message, ...]) -> dict[str, Any]:
+def _send(
+    endpoint: Endpoint, server: WireServer, messages: tuple[Message, ...] | list[Message]
+) -> dict[str, Any]:
     from janito_core.testing.scenario import Scenario, Text
 
     adapter = endpoint.adapter()
     server.enqueue(adapter.reply(Scenario(steps=(Text("Still sunny."),))))
     before = len(server.requests)
-    messages = [*history, Message.user("And tomorrow?")]
     with closing_drivers(lambda **c: adapter.make_driver(server.url, **c)) as make:
-        result = make().generate(messages=messages, tools=[Tool.from_function(get_weather)])
+        result = make().generate(messages=messages, tools=TOOLS)
     assert result.text == "Still sunny."
     assert len(server.requests) == before + 1
     body = server.requests[-1].json
@@ -57,14 +67,21 @@ def _send(endpoint: Endpoint, server: WireServer, history: tuple[Message, ...]) 
     return body
 
 
+@pytest.mark.parametrize("ending", ["new-question", "mid-tool-loop"])
 @pytest.mark.parametrize(("source", "target"), PAIRS)
-def test_history_moves(source: str, target: str, server: WireServer) -> None:
+def test_history_moves(source: str, target: str, ending: str, server: WireServer) -> None:
+    # "mid-tool-loop": the other driver takes over right after the tool results, before the
+    # source's answer, where Gemini 3 checks the signatures of the turn in progress.
     for name in (source, target):
         reason = DRIVERS[name].available()
         if reason:
             pytest.skip(reason)
     history = _history(DRIVERS[source], server)
-    body = _send(DRIVERS[target], server, history)
+    if ending == "mid-tool-loop":
+        messages = list(history[:4])
+    else:
+        messages = [*history, Message.user("And tomorrow?")]
+    body = _send(DRIVERS[target], server, messages)
     problems = DRIVERS[target].check(body, source)
     assert not problems, f"{source} history sent to {target}: " + "; ".join(problems)
 
@@ -76,5 +93,5 @@ def test_own_history_goes_back_valid(name: str, server: WireServer) -> None:
     if reason:
         pytest.skip(reason)
     history = _history(DRIVERS[name], server)
-    body = _send(DRIVERS[name], server, history)
+    body = _send(DRIVERS[name], server, [*history, Message.user("And tomorrow?")])
     assert DRIVERS[name].check(body, name) == []
