@@ -28,6 +28,8 @@ __all__ = ["DRIVERS", "GEMINI_SIGNATURE", "Endpoint", "get_tide", "get_weather"]
 
 # A thought signature as Gemini sends one (standard base64); it may reach only Gemini.
 GEMINI_SIGNATURE = "R0VNSU5JLXNpZ25hdHVyZS1zZW50aW5lbA=="
+# The thinking signature the Anthropic wire adapter streams; it may reach only Anthropic.
+ANTHROPIC_SIGNATURE = "EqQBCkgIARABGAIiQFakeSignatureForLoopbackTestsOnly=="
 # The dummy Google documents for function calls that no Gemini model signed.
 GEMINI_DUMMY_SIGNATURE = "skip_thought_signature_validator"
 CALL_ARGUMENTS = '{"city": "Oslo"}'
@@ -36,6 +38,7 @@ REASONING = "The user wants the weather; call the tool."
 PREAMBLE = "Let me check. "
 FINAL = "It is sunny in Oslo."
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
+_ANTHROPIC_ID = re.compile(r"[a-zA-Z0-9_-]+")
 
 
 def get_weather(city: str) -> str:
@@ -111,6 +114,8 @@ def _common(body: Mapping[str, Any], target: str) -> list[str]:
     problems = []
     if target != "gemini" and GEMINI_SIGNATURE in text:
         problems.append("a Gemini thought signature was sent")
+    if target != "anthropic" and ANTHROPIC_SIGNATURE in text:
+        problems.append("an Anthropic thinking signature was sent")
     if "provider_data" in text:
         problems.append("janito's provider_data leaked into the body")
     return problems
@@ -301,6 +306,56 @@ def check_gemini(body: Mapping[str, Any], source: str) -> list[str]:
     return problems
 
 
+def check_anthropic(body: Mapping[str, Any], source: str) -> list[str]:
+    from anthropic.types import MessageParam
+    from pydantic import TypeAdapter, ValidationError
+
+    problems = _common(body, "anthropic")
+    messages = list(body.get("messages") or [])
+    try:
+        TypeAdapter(list[MessageParam]).validate_python(messages)
+    except ValidationError as exc:
+        problems.append(f"not MessageParam: {exc.errors()[:2]}")
+    if messages and messages[0].get("role") != "user":
+        problems.append("the first message is not a user turn")
+    pending: list[str] = []
+    for index, m in enumerate(messages):
+        role = m.get("role")
+        if index and messages[index - 1].get("role") == role:
+            problems.append(f"messages[{index - 1}] and [{index}] are both {role!r}")
+        blocks = m.get("content") if isinstance(m.get("content"), list) else []
+        kinds = [b.get("type") for b in blocks]
+        results = [b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"]
+        if pending:
+            # Every tool_use is answered in the very next message, its results first.
+            if role != "user" or sorted(results) != sorted(pending):
+                problems.append(f"tool_use {pending} not answered by messages[{index}]")
+            if kinds[: len(results)] != ["tool_result"] * len(results):
+                problems.append(f"messages[{index}] puts other blocks before its tool_results")
+        elif results:
+            problems.append(f"tool_result {results} answers no tool_use of the turn before")
+        pending = []
+        for block in blocks:
+            kind = block.get("type")
+            if kind == "tool_use":
+                if not _ANTHROPIC_ID.fullmatch(str(block.get("id"))):
+                    problems.append(f"tool_use id {block.get('id')!r} breaks ^[a-zA-Z0-9_-]+$")
+                pending.append(block.get("id"))
+            elif kind in ("thinking", "redacted_thinking") and (
+                source != "anthropic" or not (block.get("signature") or block.get("data"))
+            ):
+                problems.append(f"a {kind} block Anthropic did not sign")
+    if pending:
+        problems.append(f"tool_use {pending} never answered")
+    return problems
+
+
+def _anthropic_adapter() -> WireAdapter:
+    import anthropic_wire
+
+    return anthropic_wire.AnthropicWireAdapter()
+
+
 def _openai_adapter(kind: str) -> Callable[[], WireAdapter]:
     def make() -> WireAdapter:
         import openai_wire
@@ -328,6 +383,7 @@ def _mistral_adapter() -> WireAdapter:
 CHAT_IDS = ("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", "call_Xw3vB6nYpL4d8fJ2kq0ZrT1m")
 RESPONSES_IDS = ("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", "call_Rw1Vb8Nc3Hd5Qm7Zt2Lx9Kp4")
 MISTRAL_IDS = ("D681PevKs", "k2Lx9Qm7Z")
+ANTHROPIC_IDS = ("toolu_01A09q90qw90lq917835lq9a", "toolu_01T1x1fJ34qAmk2tNTrN7Up6")
 
 DRIVERS: dict[str, Endpoint] = {
     "openai-chat": Endpoint(
@@ -357,5 +413,12 @@ DRIVERS: dict[str, Endpoint] = {
         _mistral_adapter,
         _scenario_source(MISTRAL_IDS, reasoning=True),
         check_mistral,
+    ),
+    "anthropic": Endpoint(
+        "anthropic",
+        "janito_driver_anthropic",
+        _anthropic_adapter,
+        _scenario_source(ANTHROPIC_IDS, reasoning=True),
+        check_anthropic,
     ),
 }

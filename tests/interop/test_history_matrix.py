@@ -1,11 +1,11 @@
 """History moves between drivers: a tool-calling turn on one driver, its history sent to another.
 
 For every (source, target) pair, over loopback with the real SDKs: the source driver runs a turn
-with reasoning, a tool call, its result and a final text; ``result.history`` plus a new user
-message then goes to the target driver, and the request the target's server receives must be
+with reasoning, text, two parallel tool calls, their results (one an error) and a final text;
+``result.history`` (plus a new user message, or cut right after the tool results) then goes to
+the target driver, and the request the target's server receives must be
 valid for that provider (see ``interop_drivers``). A pair is skipped, with the reason, when a
-driver is not installed (Gemini needs Python 3.11 or later). The Anthropic driver joins the
-matrix once its plugin ships a wire adapter.
+driver is not installed (Gemini needs Python 3.11 or later).
 """
 
 from __future__ import annotations
