@@ -60,6 +60,7 @@ class Endpoint:
     adapter: Callable[[], WireAdapter]
     source: Callable[[WireAdapter], tuple[Reply, Reply]]
     check: Callable[[Mapping[str, Any], str], list[str]]  # (request body, source name)
+    target: bool = True  # False: a source only (a variant of another driver's turn)
 
     def available(self) -> str | None:
         """Why this driver cannot run here, or None."""
@@ -383,6 +384,8 @@ def _mistral_adapter() -> WireAdapter:
 CHAT_IDS = ("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", "call_Xw3vB6nYpL4d8fJ2kq0ZrT1m")
 RESPONSES_IDS = ("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", "call_Rw1Vb8Nc3Hd5Qm7Zt2Lx9Kp4")
 MISTRAL_IDS = ("D681PevKs", "k2Lx9Qm7Z")
+# What models behind OpenAI-compatible servers send (Kimi K2 on Groq, Together, Moonshot).
+COMPATIBLE_IDS = ("functions.get_weather:0", "functions.get_tide:1")
 ANTHROPIC_IDS = ("toolu_01A09q90qw90lq917835lq9a", "toolu_01T1x1fJ34qAmk2tNTrN7Up6")
 
 DRIVERS: dict[str, Endpoint] = {
@@ -420,5 +423,13 @@ DRIVERS: dict[str, Endpoint] = {
         _anthropic_adapter,
         _scenario_source(ANTHROPIC_IDS, reasoning=True),
         check_anthropic,
+    ),
+    "compatible-chat": Endpoint(
+        "compatible-chat",
+        "janito_driver_openai",
+        _openai_adapter("chat"),
+        _scenario_source(COMPATIBLE_IDS, reasoning=True),
+        check_chat,
+        target=False,
     ),
 }

@@ -22,10 +22,22 @@ from janito_core.testing.server import WireServer
 from janito_core.tools import Tool
 
 TOOLS = (Tool.from_function(get_weather), Tool.from_function(get_tide))
+# Known failures, each reported to the target's owner; strict, so a fix shows up here.
+KNOWN = {
+    ("compatible-chat", "anthropic"): "Anthropic rejects tool_use ids outside ^[a-zA-Z0-9_-]+$ "
+    "and the anthropic driver sends other providers' ids unchanged",
+}
 PAIRS = [
-    pytest.param(source, target, id=f"{source}->{target}")
+    pytest.param(
+        source,
+        target,
+        id=f"{source}->{target}",
+        marks=[pytest.mark.xfail(reason=KNOWN[source, target], strict=True)]
+        if (source, target) in KNOWN
+        else [],
+    )
     for source, target in itertools.product(DRIVERS, DRIVERS)
-    if source != target
+    if source != target and DRIVERS[target].target
 ]
 
 
@@ -86,7 +98,7 @@ def test_history_moves(source: str, target: str, ending: str, server: WireServer
     assert not problems, f"{source} history sent to {target}: " + "; ".join(problems)
 
 
-@pytest.mark.parametrize("name", list(DRIVERS))
+@pytest.mark.parametrize("name", [n for n, e in DRIVERS.items() if e.target])
 def test_own_history_goes_back_valid(name: str, server: WireServer) -> None:
     # The check itself must pass a driver's own history, or a failure above means nothing.
     reason = DRIVERS[name].available()
