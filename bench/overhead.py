@@ -220,6 +220,14 @@ def _raw_wire(provider: Provider, url: str) -> Client:
     if provider == "gemini":
         target = f"{url}/v1beta/models/{MODELS['gemini']}:streamGenerateContent?alt=sse"
         body: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}
+    elif provider == "anthropic":
+        target = f"{url}/v1/messages"
+        body = {
+            "model": MODELS[provider],
+            "max_tokens": 4096,
+            "messages": [{"role": "user", "content": PROMPT}],
+            "stream": True,
+        }
     else:
         path = "/chat/completions" if provider == "openai" else "/v1/chat/completions"
         target = base_url(provider, url) + path
@@ -233,6 +241,9 @@ def _raw_wire(provider: Provider, url: str) -> Client:
         if provider == "gemini":
             text: str | None = data["candidates"][0]["content"]["parts"][0].get("text")
             return text
+        if provider == "anthropic":
+            delta = data.get("delta") if data.get("type") == "content_block_delta" else None
+            return delta.get("text") if delta else None
         choices = data.get("choices")
         return choices[0]["delta"].get("content") if choices else None
 

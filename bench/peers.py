@@ -149,6 +149,24 @@ def _sdk(provider: Provider, url: str) -> Client:
             return Opened(texts(), _close_of(chunks))
 
         return Client("sdk", provider, open_gemini)
+    if provider == "anthropic":
+        import anthropic
+
+        ac = anthropic.Anthropic(api_key=API_KEY, base_url=url, max_retries=0)
+
+        def open_anthropic() -> Opened:
+            stream = ac.messages.create(
+                model=MODELS["anthropic"], max_tokens=4096, messages=MESSAGES, stream=True
+            )
+
+            def texts() -> Iterator[str]:
+                for event in stream:
+                    if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                        yield event.delta.text
+
+            return Opened(texts(), stream.close)
+
+        return Client("sdk", provider, open_anthropic)
     from mistralai.client import Mistral
 
     mc = Mistral(api_key=API_KEY, server_url=url)
@@ -228,7 +246,14 @@ def _any_llm(provider: Provider, url: str) -> Client:
     return Client("any-llm", provider, open_any_llm)
 
 
-_LITELLM_PREFIX = {"openai": "openai", "gemini": "gemini", "mistral": "mistral"}
+_LITELLM_PREFIX = {
+    "openai": "openai",
+    "gemini": "gemini",
+    "mistral": "mistral",
+    "anthropic": "anthropic",
+}
+# LiteLLM's api_base for each provider on the loopback server at ``url``.
+_LITELLM_BASE = {"openai": "{url}/v1", "mistral": "{url}/v1", "anthropic": "{url}/v1/messages"}
 
 
 def _litellm(provider: Provider, url: str) -> Client:
@@ -238,7 +263,7 @@ def _litellm(provider: Provider, url: str) -> Client:
         chunks: Any = litellm.completion(
             model=f"{_LITELLM_PREFIX[provider]}/{MODELS[provider]}",
             api_key=API_KEY,
-            api_base=f"{url}/v1" if provider in ("openai", "mistral") else url,
+            api_base=_LITELLM_BASE.get(provider, "{url}").format(url=url),
             messages=MESSAGES,
             stream=True,
             num_retries=0,
@@ -262,9 +287,10 @@ def _llm(provider: Provider, url: str) -> Client | Unavailable:
             "llm-gemini hard-codes https://generativelanguage.googleapis.com and has no "
             "base-URL setting, so it cannot be pointed at the loopback server",
         )
-    if provider == "mistral":
+    if provider in ("mistral", "anthropic"):
+        plugin = f"llm-{provider}"
         return Unavailable(
-            "llm", provider, "llm reaches Mistral through the llm-mistral plugin, not compared"
+            "llm", provider, f"llm reaches {provider} through the {plugin} plugin, not compared"
         )
     import llm
 

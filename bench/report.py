@@ -15,7 +15,12 @@ from bench.common import COMMAND, ROOT, load
 PAGE = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "benchmarks.png"
 
-PROVIDER_NAMES = {"openai": "OpenAI", "gemini": "Gemini", "mistral": "Mistral"}
+PROVIDER_NAMES = {
+    "openai": "OpenAI",
+    "gemini": "Gemini",
+    "mistral": "Mistral",
+    "anthropic": "Anthropic",
+}
 CLIENT_NAMES = {
     "sdk": "SDK alone (floor)",
     "janito": "**janito-core**",

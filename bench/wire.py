@@ -11,6 +11,9 @@ again here so the benchmarks import no test module:
   the last chunk, no ``[DONE]``.
 - Mistral: ``data: {chat.completion.chunk}`` + ``\\n\\n``, ``finish_reason`` and usage on the
   last chunk, ``[DONE]``.
+- Anthropic: ``event: <type>`` + ``data: {event}`` + ``\\n\\n``: ``message_start`` (input usage),
+  one text block (``content_block_start``, a ``text_delta`` per part, ``content_block_stop``),
+  ``message_delta`` (stop reason, output usage), ``message_stop``.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from typing import Any, Literal, TypedDict
 
 from janito_core.testing.server import Reply, Send, Stall
 
-Provider = Literal["openai", "gemini", "mistral"]
-PROVIDERS: tuple[Provider, ...] = ("openai", "gemini", "mistral")
+Provider = Literal["openai", "gemini", "mistral", "anthropic"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "gemini", "mistral", "anthropic")
 
 # The model names the clients ask for; the server answers whatever is asked.
 MODELS: dict[Provider, str] = {
     "openai": "gpt-4o-mini",
     "gemini": "gemini-2.5-flash",
     "mistral": "mistral-small-latest",
+    "anthropic": "claude-haiku-4-5",
 }
 API_KEY = "sk-bench-not-a-real-key"
 
@@ -147,6 +151,54 @@ def _mistral_events(parts: int) -> tuple[str, list[str], list[str]]:
     return head, body, tail
 
 
+def _anthropic_event(data: dict[str, Any]) -> str:
+    return f"event: {data['type']}\ndata: {_dumps(data)}\n\n"
+
+
+def _anthropic_events(parts: int) -> tuple[str, list[str], list[str]]:
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_bench_1",
+            "type": "message",
+            "role": "assistant",
+            "model": MODELS["anthropic"],
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 9, "output_tokens": 1},
+        },
+    }
+    block = {
+        "type": "content_block_start",
+        "index": 0,
+        "content_block": {"type": "text", "text": ""},
+    }
+    head = _anthropic_event(start) + _anthropic_event(block)
+    body = [
+        _anthropic_event(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": part_text(i)},
+            }
+        )
+        for i in range(parts)
+    ]
+    tail = [
+        _anthropic_event({"type": "content_block_stop", "index": 0}),
+        _anthropic_event(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": parts},
+            }
+        ),
+        _anthropic_event({"type": "message_stop"}),
+    ]
+    return head, body, tail
+
+
 def build_reply(spec: StreamSpec) -> Reply:
     """The ``Reply`` the server sends for ``spec``."""
     provider = spec["provider"]
@@ -156,6 +208,8 @@ def build_reply(spec: StreamSpec) -> Reply:
         head, body, tail = _openai_events(parts)
     elif provider == "gemini":
         head, body, tail = _gemini_events(parts)
+    elif provider == "anthropic":
+        head, body, tail = _anthropic_events(parts)
     else:
         head, body, tail = _mistral_events(parts)
     steps: list[Send | Stall] = []
