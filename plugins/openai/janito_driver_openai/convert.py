@@ -126,9 +126,11 @@ def _chat_assistant(message: Message, *, reasoning_content: bool) -> dict[str, A
     }
 
 
-def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) -> dict[str, Any]:
+def responses_arguments(
+    request: ProviderRequest, *, accepted: Collection[str], provider_key: str = PROVIDER_KEY
+) -> dict[str, Any]:
     """``responses.create`` keywords for ``request`` (streaming, and ``reasoning`` with a summary
-    for ``request.reasoning``)."""
+    for ``request.reasoning``); ``provider_key``: see ``responses_input``."""
     options = dict(request.options)
     for generic in ("max_tokens", "max_completion_tokens"):
         if generic in options and "max_output_tokens" not in options:
@@ -149,7 +151,9 @@ def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) 
     stored = options.get("store") is not False
     arguments = _split(options, accepted)
     arguments.update(
-        model=request.model, input=responses_input(request, stored=stored), stream=True
+        model=request.model,
+        input=responses_input(request, stored=stored, provider_key=provider_key),
+        stream=True,
     )
     if request.system_prompt:
         arguments["instructions"] = request.system_prompt
@@ -163,13 +167,18 @@ def responses_arguments(request: ProviderRequest, *, accepted: Collection[str]) 
     return arguments
 
 
-def responses_input(request: ProviderRequest, *, stored: bool = True) -> list[dict[str, Any]]:
+def responses_input(
+    request: ProviderRequest, *, stored: bool = True, provider_key: str = PROVIDER_KEY
+) -> list[dict[str, Any]]:
     """The conversation as Responses input items; tool results become
-    ``function_call_output`` items and earlier calls ``function_call`` items."""
+    ``function_call_output`` items and earlier calls ``function_call`` items.
+
+    Reasoning items and item ids go back only from ``provider_data[provider_key]`` (the
+    driver's name): those of another server, or of another driver, mean nothing here."""
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "assistant":
-            items.extend(_responses_assistant(message, stored=stored))
+            items.extend(_responses_assistant(message, stored=stored, key=provider_key))
         elif message.role == "tool":
             items.append(
                 {
@@ -183,7 +192,7 @@ def responses_input(request: ProviderRequest, *, stored: bool = True) -> list[di
     return items
 
 
-def _responses_assistant(message: Message, *, stored: bool) -> list[dict[str, Any]]:
+def _responses_assistant(message: Message, *, stored: bool, key: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     # A reasoning model keeps its train of thought across tool rounds when the reasoning items
     # that preceded the calls come back, followed by those calls under their own item ids.
@@ -191,7 +200,7 @@ def _responses_assistant(message: Message, *, stored: bool) -> list[dict[str, An
     # their encrypted content; otherwise both are left out and the calls go without ids.
     reasoning = [
         item
-        for item in _provider_data(message.provider_data).get("reasoning_items", ())
+        for item in _provider_data(message.provider_data, key).get("reasoning_items", ())
         if isinstance(item, Mapping) and (stored or item.get("encrypted_content"))
     ]
     with_reasoning = bool(reasoning) and bool(message.tool_calls)
@@ -206,15 +215,15 @@ def _responses_assistant(message: Message, *, stored: bool) -> list[dict[str, An
             "name": call.name,
             "arguments": _arguments_text(call),
         }
-        item_id = _provider_data(call.provider_data).get("item_id")
+        item_id = _provider_data(call.provider_data, key).get("item_id")
         if with_reasoning and isinstance(item_id, str):
             item["id"] = item_id
         items.append(item)
     return items
 
 
-def _provider_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    mine = data.get(PROVIDER_KEY)
+def _provider_data(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    mine = data.get(key)
     return mine if isinstance(mine, Mapping) else {}
 
 

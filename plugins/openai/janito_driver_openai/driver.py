@@ -130,9 +130,14 @@ class OpenAIDriver(LLMDriver):
                 from janito_driver_openai.responses import ResponsesReader
 
                 reader = ResponsesReader(
-                    provider=where, model=request.model, key_variable=self._key_variable
+                    provider=where,
+                    model=request.model,
+                    key_variable=self._key_variable,
+                    provider_key=self.name,
                 )
-                arguments = responses_arguments(request, accepted=_accepted("responses"))
+                arguments = responses_arguments(
+                    request, accepted=_accepted("responses"), provider_key=self.name
+                )
                 stream = await client.responses.create(**arguments)
             else:
                 reader = ChatCompletionsReader(

@@ -68,9 +68,10 @@ class _OpenCall:
     output_index: int | None
     arguments: list[str] = attrs.field(factory=list)
     final: str | None = None
+    provider_key: str = PROVIDER_KEY
 
     def part(self) -> ToolCallPart:
-        data = {PROVIDER_KEY: {"item_id": self.item_id}} if self.item_id else {}
+        data = {self.provider_key: {"item_id": self.item_id}} if self.item_id else {}
         arguments = self.final if self.final is not None else "".join(self.arguments)
         return ToolCallPart(
             id=self.call_id or self.item_id,
@@ -82,7 +83,9 @@ class _OpenCall:
 
 class ResponsesReader:
     """Reads one response: ``data`` (or ``feed``) each event until ``done``, then ``end``; or
-    ``whole`` for a non-streamed one. ``provider`` names the server in error messages."""
+    ``whole`` for a non-streamed one. ``provider`` names the server in error messages;
+    ``provider_key`` is the driver's name, under which item ids and reasoning items are kept
+    (they mean something to that server only)."""
 
     def __init__(
         self,
@@ -90,8 +93,10 @@ class ResponsesReader:
         provider: str = "the server",
         model: str | None = None,
         key_variable: str | None = None,
+        provider_key: str = PROVIDER_KEY,
     ) -> None:
         self.provider = provider
+        self._provider_key = provider_key
         self._model = model
         self._key_variable = key_variable
         self.done = False
@@ -158,7 +163,8 @@ class ResponsesReader:
             self._finish = "tool_calls"
         self._open.clear()
         if self._reasoning_items:
-            parts.append(MetadataPart({PROVIDER_KEY: {"reasoning_items": self._reasoning_items}}))
+            kept = {"reasoning_items": self._reasoning_items}
+            parts.append(MetadataPart({self._provider_key: kept}))
         if self._usage is not None:
             parts.append(UsagePart(self._usage))
         if self._finish is not None:
@@ -204,6 +210,7 @@ class ResponsesReader:
             call_id=_text(item.get("call_id")) or None,
             name=_text(item.get("name")),
             output_index=_index(event.get("output_index")),
+            provider_key=self._provider_key,
         )
         if _text(item.get("arguments")):
             call.arguments.append(item["arguments"])
@@ -224,7 +231,13 @@ class ResponsesReader:
         key = self._lookup(item_id, output_index)
         call = self._open.pop(key) if key is not None else None
         if call is None:  # a server that only sends the finished item
-            call = _OpenCall(item_id=item_id, call_id=None, name="", output_index=output_index)
+            call = _OpenCall(
+                item_id=item_id,
+                call_id=None,
+                name="",
+                output_index=output_index,
+                provider_key=self._provider_key,
+            )
         call.call_id = _text(item.get("call_id")) or call.call_id
         call.name = _text(item.get("name")) or call.name
         if isinstance(item.get("arguments"), str) and (item["arguments"] or call.final is None):

@@ -5,7 +5,6 @@ OpenRouter's comment lines."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +15,6 @@ from janito_driver_openai.plugin import PRESETS
 from openai_wire import chat_chunk, chat_reply, error_reply
 
 from janito_core import events as ev
-from janito_core.cost import preload_prices
 from janito_core.errors import DriverConfigError
 from janito_core.harness import EventStream
 from janito_core.messages import Message
@@ -61,20 +59,6 @@ def build() -> Iterator[Build]:
 
     with closing_drivers(make) as made:
         yield lambda name, **config: made(preset=name, **config)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _prices_loaded() -> None:
-    """The price table's one-off loading thread, started and ended before any test: a priced
-    preset's first generation would start it, and ``run`` would count it as left behind."""
-    driver = get_driver("groq", api_key=KEY)
-    try:
-        preload_prices(driver)
-        for thread in threading.enumerate():
-            if thread.name == "janito-prices-preload":
-                thread.join(timeout=30)
-    finally:
-        driver.close()
 
 
 @pytest.fixture(autouse=True)
