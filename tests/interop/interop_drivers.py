@@ -61,6 +61,7 @@ class Endpoint:
     source: Callable[[WireAdapter], tuple[Reply, Reply]]
     check: Callable[[Mapping[str, Any], str], list[str]]  # (request body, source name)
     target: bool = True  # False: a source only (a variant of another driver's turn)
+    reasoning: bool = True  # whether its source turn streams reasoning
 
     def available(self) -> str | None:
         """Why this driver cannot run here, or None."""
@@ -357,13 +358,37 @@ def _anthropic_adapter() -> WireAdapter:
     return anthropic_wire.AnthropicWireAdapter()
 
 
+def check_deepseek(body: Mapping[str, Any], source: str) -> list[str]:
+    # DeepSeek answers 400 when a tool loop's assistant turn comes without reasoning_content
+    # (the OpenAI driver's "reasoning_content" quirk); otherwise Chat's rules.
+    problems = []
+    for index, m in enumerate(body.get("messages") or []):
+        if m.get("role") == "assistant" and m.get("tool_calls") and "reasoning_content" not in m:
+            problems.append(f"messages[{index}] calls tools without reasoning_content")
+    stripped = [
+        {k: v for k, v in m.items() if k != "reasoning_content"} for m in body.get("messages") or []
+    ]
+    return problems + check_chat({**body, "messages": stripped}, source)
+
+
 def _openai_adapter(kind: str) -> Callable[[], WireAdapter]:
     def make() -> WireAdapter:
         import openai_wire
 
         if kind == "chat":
             return openai_wire.ChatWireAdapter()
-        return openai_wire.ResponsesWireAdapter()
+        if kind == "responses":
+            return openai_wire.ResponsesWireAdapter()
+
+        class PresetAdapter(openai_wire.ChatWireAdapter):
+            model = "deepseek-chat"
+
+            def make_driver(self, base_url: str, **config: Any) -> Any:
+                from janito_core.registry import get_driver
+
+                return get_driver(kind, api_key=self.api_key, base_url=base_url, **config)
+
+        return PresetAdapter()
 
     return make
 
@@ -384,7 +409,9 @@ def _mistral_adapter() -> WireAdapter:
 CHAT_IDS = ("call_8fJ2kq0ZrT1mXw3vB6nYpL4d", "call_Xw3vB6nYpL4d8fJ2kq0ZrT1m")
 RESPONSES_IDS = ("call_Qm7Zt2Lx9Kp4Rw1Vb8Nc3Hd5", "call_Rw1Vb8Nc3Hd5Qm7Zt2Lx9Kp4")
 MISTRAL_IDS = ("D681PevKs", "k2Lx9Qm7Z")
-# What models behind OpenAI-compatible servers send (Kimi K2 on Groq, Together, Moonshot).
+DEEPSEEK_IDS = ("call_00_Vt2Zk8Qm3Lx9Rw1Pb4Nc7Hd", "call_01_Yp6Ws3Jr8Kq2Ln5Xt9Mv4Gb")
+# What models behind OpenAI-compatible servers send (Kimi K2 on Groq, Together, Moonshot),
+# from a model that streams no reasoning.
 COMPATIBLE_IDS = ("functions.get_weather:0", "functions.get_tide:1")
 ANTHROPIC_IDS = ("toolu_01A09q90qw90lq917835lq9a", "toolu_01T1x1fJ34qAmk2tNTrN7Up6")
 
@@ -424,12 +451,20 @@ DRIVERS: dict[str, Endpoint] = {
         _scenario_source(ANTHROPIC_IDS, reasoning=True),
         check_anthropic,
     ),
+    "deepseek": Endpoint(
+        "deepseek",
+        "janito_driver_openai",
+        _openai_adapter("deepseek"),
+        _scenario_source(DEEPSEEK_IDS, reasoning=True),
+        check_deepseek,
+    ),
     "compatible-chat": Endpoint(
         "compatible-chat",
         "janito_driver_openai",
         _openai_adapter("chat"),
-        _scenario_source(COMPATIBLE_IDS, reasoning=True),
+        _scenario_source(COMPATIBLE_IDS, reasoning=False),
         check_chat,
         target=False,
+        reasoning=False,
     ),
 }

@@ -26,6 +26,8 @@ TOOLS = (Tool.from_function(get_weather), Tool.from_function(get_tide))
 KNOWN = {
     ("compatible-chat", "anthropic"): "Anthropic rejects tool_use ids outside ^[a-zA-Z0-9_-]+$ "
     "and the anthropic driver sends other providers' ids unchanged",
+    ("compatible-chat", "deepseek"): "DeepSeek's thinking mode answers 400 when a tool-calling "
+    "turn has no reasoning_content, and the driver leaves it out for a turn with no reasoning",
 }
 PAIRS = [
     pytest.param(
@@ -50,7 +52,7 @@ def _history(endpoint: Endpoint, server: WireServer) -> tuple[Message, ...]:
     history = result.history
     assert [m.role for m in history] == ["user", "assistant", "tool", "tool", "assistant"]
     turn = history[1]
-    assert (turn.content, turn.reasoning) == (PREAMBLE, REASONING)
+    assert (turn.content, turn.reasoning) == (PREAMBLE, REASONING if endpoint.reasoning else None)
     assert [(c.name, dict(c.arguments)) for c in turn.tool_calls] == [
         ("get_weather", {"city": "Oslo"}),
         ("get_tide", {"port": "Oslo"}),
