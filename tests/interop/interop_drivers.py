@@ -349,6 +349,17 @@ def check_anthropic(body: Mapping[str, Any], source: str) -> list[str]:
                 problems.append(f"a {kind} block Anthropic did not sign")
     if pending:
         problems.append(f"tool_use {pending} never answered")
+    thinking = body.get("thinking")
+    if isinstance(thinking, Mapping) and thinking.get("type") != "disabled" and messages:
+        # With thinking on, the assistant turn of a tool loop still open (the request ends in
+        # its results) must start with a thinking block, or Anthropic answers 400.
+        last = messages[-1]
+        blocks = last.get("content") if isinstance(last.get("content"), list) else []
+        if last.get("role") == "user" and blocks and blocks[0].get("type") == "tool_result":
+            opener = messages[-2].get("content") if len(messages) > 1 else None
+            first = opener[0].get("type") if isinstance(opener, list) and opener else None
+            if first not in ("thinking", "redacted_thinking"):
+                problems.append(f"thinking is on but the open tool turn starts with {first!r}")
     return problems
 
 

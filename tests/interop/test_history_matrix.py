@@ -22,24 +22,46 @@ from janito_core.testing.server import WireServer
 from janito_core.tools import Tool
 
 TOOLS = (Tool.from_function(get_weather), Tool.from_function(get_tide))
-# Known failures, each reported to the target's owner; strict, so a fix shows up here.
-KNOWN = {
-    ("compatible-chat", "anthropic"): "Anthropic rejects tool_use ids outside ^[a-zA-Z0-9_-]+$ "
-    "and the anthropic driver sends other providers' ids unchanged",
-    ("compatible-chat", "deepseek"): "DeepSeek's thinking mode answers 400 when a tool-calling "
-    "turn has no reasoning_content, and the driver leaves it out for a turn with no reasoning",
+ENDINGS = ("new-question", "mid-tool-loop", "mid-tool-loop-thinking")
+# Known failures, each reported to the target's owner; strict, so a fix shows up here. Keyed by
+# (source, target, ending); ending None: every ending.
+ANTHROPIC_IDS = (
+    "Anthropic rejects tool_use ids outside ^[a-zA-Z0-9_-]+$ and the anthropic driver sends "
+    "other providers' ids unchanged"
+)
+ANTHROPIC_THINKING = (
+    "with thinking on, Anthropic answers 400 when the open tool turn does not start with a "
+    "thinking block; another driver's turn has none and the anthropic driver keeps thinking on"
+)
+KNOWN: dict[tuple[str, str, str | None], str] = {
+    ("compatible-chat", "anthropic", None): ANTHROPIC_IDS,
+    ("compatible-chat", "deepseek", None): "DeepSeek's thinking mode answers 400 when a "
+    "tool-calling turn has no reasoning_content, and the driver leaves it out for a turn with "
+    "no reasoning",
+    **{
+        (source, "anthropic", "mid-tool-loop-thinking"): ANTHROPIC_THINKING
+        for source in DRIVERS
+        if source not in ("anthropic", "compatible-chat")
+    },
 }
-PAIRS = [
+
+
+def _known(source: str, target: str, ending: str) -> str | None:
+    return KNOWN.get((source, target, ending)) or KNOWN.get((source, target, None))
+
+
+CASES = [
     pytest.param(
         source,
         target,
-        id=f"{source}->{target}",
-        marks=[pytest.mark.xfail(reason=KNOWN[source, target], strict=True)]
-        if (source, target) in KNOWN
-        else [],
+        ending,
+        id=f"{source}->{target}-{ending}",
+        marks=[pytest.mark.xfail(reason=reason, strict=True)] if reason else [],
     )
     for source, target in itertools.product(DRIVERS, DRIVERS)
     if source != target and DRIVERS[target].target
+    for ending in ENDINGS
+    for reason in [_known(source, target, ending)]
 ]
 
 
@@ -65,7 +87,10 @@ def _history(endpoint: Endpoint, server: WireServer) -> tuple[Message, ...]:
 
 
 def _send(
-    endpoint: Endpoint, server: WireServer, messages: tuple[Message, ...] | list[Message]
+    endpoint: Endpoint,
+    server: WireServer,
+    messages: tuple[Message, ...] | list[Message],
+    reasoning: str | None = None,
 ) -> dict[str, Any]:
     from janito_core.testing.scenario import Scenario, Text
 
@@ -73,7 +98,7 @@ def _send(
     server.enqueue(adapter.reply(Scenario(steps=(Text("Still sunny."),))))
     before = len(server.requests)
     with closing_drivers(lambda **c: adapter.make_driver(server.url, **c)) as make:
-        result = make().generate(messages=messages, tools=TOOLS)
+        result = make().generate(messages=messages, tools=TOOLS, reasoning=reasoning)
     assert result.text == "Still sunny."
     assert len(server.requests) == before + 1
     body = server.requests[-1].json
@@ -81,21 +106,22 @@ def _send(
     return body
 
 
-@pytest.mark.parametrize("ending", ["new-question", "mid-tool-loop"])
-@pytest.mark.parametrize(("source", "target"), PAIRS)
+@pytest.mark.parametrize(("source", "target", "ending"), CASES)
 def test_history_moves(source: str, target: str, ending: str, server: WireServer) -> None:
     # "mid-tool-loop": the other driver takes over right after the tool results, before the
-    # source's answer, where Gemini 3 checks the signatures of the turn in progress.
+    # source's answer, where Gemini 3 checks the signatures of the turn in progress (and
+    # Anthropic, with thinking on, wants the open turn to start with its thinking block).
     for name in (source, target):
         reason = DRIVERS[name].available()
         if reason:
             pytest.skip(reason)
     history = _history(DRIVERS[source], server)
-    if ending == "mid-tool-loop":
+    if ending.startswith("mid-tool-loop"):
         messages = list(history[:4])
     else:
         messages = [*history, Message.user("And tomorrow?")]
-    body = _send(DRIVERS[target], server, messages)
+    reasoning = "high" if ending.endswith("thinking") else None
+    body = _send(DRIVERS[target], server, messages, reasoning=reasoning)
     problems = DRIVERS[target].check(body, source)
     assert not problems, f"{source} history sent to {target}: " + "; ".join(problems)
 
