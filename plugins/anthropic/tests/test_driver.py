@@ -22,6 +22,7 @@ from janito_core.errors import InvalidRequestError
 from janito_core.reasoning import reset_notes
 from janito_core.testing import events_of, text_of
 from janito_core.testing.scenario import Call, Reasoning, Scenario, Text
+from janito_core.testing.server import Reply
 from janito_core.usage import Usage
 
 MODEL = AnthropicWireAdapter.model
@@ -313,3 +314,32 @@ def test_429_honours_retry_after(server, make_driver) -> None:
     (retry,) = events_of(events, ev.RequestRetry)
     assert retry.delay == pytest.approx(0.05, abs=0.01)
     assert text_of(events) == "Done."
+
+
+def test_a_whole_json_message_is_read(server, make_driver) -> None:
+    """A server that ignored ``stream: true`` answers one message: it is read whole."""
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [
+            {"type": "thinking", "thinking": "Hmm.", "signature": SIGNATURE},
+            {"type": "text", "text": "Hello."},
+            {"type": "tool_use", "id": "toolu_w", "name": "get_weather", "input": {"city": "X"}},
+        ],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 4, "cache_read_input_tokens": 2, "output_tokens": 6},
+    }
+    server.enqueue(Reply(status=200, headers={"content-type": "application/json"}, body=message))
+    server.enqueue(done())
+    events = list(make_driver().stream_generate("Q", tools=[WEATHER]))
+    (first, _) = events_of(events, ev.RequestFinished)
+    assert first.finish_reason == "tool_calls"
+    assert first.usage == Usage(
+        input_tokens=6, output_tokens=6, total_tokens=12, cached_input_tokens=2
+    )
+    assert [e.name for e in events_of(events, ev.ToolCallStarted)] == ["get_weather"]
+    assert text_of(events) == "Hello.Done."
+    assistant = server.requests[1].json["messages"][1]["content"]
+    assert assistant[0] == {"type": "thinking", "thinking": "Hmm.", "signature": SIGNATURE}
