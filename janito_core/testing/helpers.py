@@ -19,6 +19,7 @@ from janito_core.testing.validator import validate_events
 
 __all__ = [
     "LOOP_THREAD_PREFIX",
+    "PROCESS_THREAD_PREFIXES",
     "WIRE_SERVER_THREADS",
     "client_threads",
     "closing_drivers",
@@ -38,6 +39,9 @@ _D = TypeVar("_D", bound=LLMDriver)
 #: The name (prefix) of the one background event-loop thread that runs ``stream_generate``'s
 #: generations for the whole process. It starts on first use and is never a leak.
 LOOP_THREAD_PREFIX = "janito-loop"
+#: Threads janito-core starts once per process, never per generation: the shared loop (and its
+#: executor), and the price table's one-off loading (``janito_core.cost.preload_prices``).
+PROCESS_THREAD_PREFIXES = (LOOP_THREAD_PREFIX, "janito-prices-preload")
 #: The name prefix of a ``WireServer``'s threads (one accepting, one per connection).
 WIRE_SERVER_THREADS = _THREAD_PREFIX
 
@@ -70,8 +74,9 @@ def finished_event(events: Sequence[ev.Event]) -> ev.GenerationFinished:
 
 
 def is_process_thread(thread: threading.Thread) -> bool:
-    """Whether ``thread`` is the shared event-loop thread, which lives as long as the process."""
-    return thread.name.startswith(LOOP_THREAD_PREFIX)
+    """Whether ``thread`` is one janito-core starts once per process (the shared event loop,
+    the price table's loading), never a generation's own."""
+    return thread.name.startswith(PROCESS_THREAD_PREFIXES)
 
 
 def client_threads() -> set[threading.Thread]:
@@ -94,7 +99,7 @@ def new_threads(
     out (``WIRE_SERVER_THREADS``: a ``WireServer`` still running).
     """
     known = set(before)
-    skipped = (LOOP_THREAD_PREFIX, *ignore)
+    skipped = (*PROCESS_THREAD_PREFIXES, *ignore)
     left = [
         t
         for t in threading.enumerate()
