@@ -299,10 +299,14 @@ def check_gemini(body: Mapping[str, Any], source: str) -> list[str]:
             # Gemini 3 rejects a step whose first call carries no signature; a call no Gemini
             # model signed must carry the documented dummy instead.
             signature = calls[0].get("thoughtSignature")
-            expected = GEMINI_SIGNATURE if source == "gemini" else GEMINI_DUMMY_SIGNATURE
-            if signature != expected:
-                problems.append(f"first functionCall signed {signature!r}, not {expected!r}")
-        if any(p.get("thought") for p in parts) and source != "gemini":
+            # ("chain": turns from every driver, Gemini's own among them.)
+            expected = {
+                "gemini": {GEMINI_SIGNATURE},
+                "chain": {GEMINI_SIGNATURE, GEMINI_DUMMY_SIGNATURE},
+            }.get(source, {GEMINI_DUMMY_SIGNATURE})
+            if signature not in expected:
+                problems.append(f"first functionCall signed {signature!r}, not {expected}")
+        if any(p.get("thought") for p in parts) and source not in ("gemini", "chain"):
             problems.append("a foreign turn's reasoning sent as a Gemini thought")
         previous_calls = calls if role == "model" else None
     return problems
@@ -344,7 +348,8 @@ def check_anthropic(body: Mapping[str, Any], source: str) -> list[str]:
                     problems.append(f"tool_use id {block.get('id')!r} breaks ^[a-zA-Z0-9_-]+$")
                 pending.append(block.get("id"))
             elif kind in ("thinking", "redacted_thinking") and (
-                source != "anthropic" or not (block.get("signature") or block.get("data"))
+                source not in ("anthropic", "chain")
+                or (block.get("signature") != ANTHROPIC_SIGNATURE and not block.get("data"))
             ):
                 problems.append(f"a {kind} block Anthropic did not sign")
     if pending:

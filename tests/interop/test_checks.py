@@ -90,7 +90,8 @@ def test_gemini_check() -> None:
 
     assert check(body(GEMINI_DUMMY_SIGNATURE), "mistral") == []
     assert check(body(GEMINI_SIGNATURE), "gemini") == []
-    assert any("not 'skip_thought" in p for p in check(body(None), "mistral"))
+    assert any("signed 'R0VN" in p for p in check(body(GEMINI_SIGNATURE), "mistral"))
+    assert any("signed None" in p for p in check(body(None), "mistral"))
     assert any("functionResponse in a 'model'" in p for p in check(body(None, "model"), "gemini"))
     assert any(
         "signature was sent" in p

@@ -135,3 +135,32 @@ def test_own_history_goes_back_valid(name: str, server: WireServer) -> None:
     history = _history(DRIVERS[name], server)
     body = _send(DRIVERS[name], server, [*history, Message.user("And tomorrow?")])
     assert DRIVERS[name].check(body, name) == []
+
+
+def test_a_conversation_through_every_driver(server: WireServer) -> None:
+    # One tool-calling turn on each driver in turn, each continuing the history so far: every
+    # request must be valid with turns of all the others in it (each hop's first request is
+    # checked), and so must the whole history sent to each driver at the end.
+    order = [n for n, e in DRIVERS.items() if e.target and not e.available()]
+    if len(order) < 2:
+        pytest.skip("fewer than two drivers installed")
+    history: tuple[Message, ...] = ()
+    for name in order:
+        endpoint = DRIVERS[name]
+        adapter = endpoint.adapter()
+        server.enqueue(*endpoint.source(adapter))
+        first = len(server.requests)
+        prompt = Message.user(f"Weather and tide in Oslo, {name}?")
+        with closing_drivers(adapter.make_driver) as make:
+            result = make(base_url=server.url).generate(messages=[*history, prompt], tools=TOOLS)
+        assert result.text == PREAMBLE + FINAL
+        body = server.requests[first].json
+        assert isinstance(body, dict)
+        problems = endpoint.check(body, "chain")
+        assert not problems, f"{name} given the chain so far: " + "; ".join(problems)
+        history = result.history
+    assert len(history) == 5 * len(order)
+    for name in order:
+        body = _send(DRIVERS[name], server, [*history, Message.user("Thanks.")])
+        problems = DRIVERS[name].check(body, "chain")
+        assert not problems, f"the whole chain sent to {name}: " + "; ".join(problems)
