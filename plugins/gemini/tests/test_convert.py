@@ -94,6 +94,17 @@ def test_foreign_ids_are_kept_on_call_and_response():
     ]
 
 
+def test_only_the_first_of_another_drivers_calls_gets_the_dummy_signature():
+    # Gemini 3 checks the first call of a step; Gemini's own unsigned calls (2.0, thinking
+    # off) stay as they came.
+    foreign = [ToolCall(id=f"toolu_{n}", name="t", provider_data={"anthropic": {}}) for n in "ab"]
+    contents, _ = build_contents([assistant("Looking.", *foreign)])
+    signatures = [p.get("thoughtSignature") for p in contents[0]["parts"]]
+    assert signatures == [None, FOREIGN_CALL_SIGNATURE, None]
+    own, _ = build_contents([assistant("", server_call(signature=None))])
+    assert "thoughtSignature" not in own[0]["parts"][0]
+
+
 def test_recorded_parts_are_sent_back_when_they_match():
     parts = [
         {"text": "Thinking.", "thought": True, "thoughtSignature": SIG},
