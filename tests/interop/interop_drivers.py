@@ -237,9 +237,18 @@ def check_mistral(body: Mapping[str, Any], source: str) -> list[str]:
     except ValidationError as exc:
         problems.append(f"not a ChatCompletionStreamRequest: {exc.errors()[:2]}")
     turns: list[tuple[str, list[str]]] = []
-    for m in body.get("messages") or []:
+    previous = None
+    for index, m in enumerate(body.get("messages") or []):
         role = m.get("role")
         content = m.get("content")
+        # Mistral's message order: "Unexpected role 'user' after role 'tool'".
+        if previous == "tool" and role not in ("tool", "assistant"):
+            problems.append(f"messages[{index}] is a {role!r} turn right after tool results")
+        if role == "assistant" and not content and not m.get("tool_calls"):
+            problems.append(
+                f"messages[{index}] is an assistant turn with neither content nor calls"
+            )
+        previous = role
         if isinstance(content, list) and any(c.get("type") == "thinking" for c in content):
             problems.append("thinking chunks sent back (only Magistral models take them)")
         if role == "assistant" and m.get("tool_calls"):

@@ -22,7 +22,7 @@ from janito_core.testing.server import WireServer
 from janito_core.tools import Tool
 
 TOOLS = (Tool.from_function(get_weather), Tool.from_function(get_tide))
-ENDINGS = ("new-question", "mid-tool-loop", "mid-tool-loop-thinking")
+ENDINGS = ("new-question", "mid-tool-loop", "mid-tool-loop-thinking", "unanswered-tools")
 # Known failures, each reported to the target's owner; strict, so a fix shows up here. Keyed by
 # (source, target, ending); ending None: every ending.
 ANTHROPIC_IDS = (
@@ -118,6 +118,10 @@ def test_history_moves(source: str, target: str, ending: str, server: WireServer
     history = _history(DRIVERS[source], server)
     if ending.startswith("mid-tool-loop"):
         messages = list(history[:4])
+    elif ending == "unanswered-tools":
+        # The source never answered its tool results (cancelled, or cut short), and the user
+        # goes on.
+        messages = [*history[:4], Message.user("Never mind; and tomorrow?")]
     else:
         messages = [*history, Message.user("And tomorrow?")]
     reasoning = "high" if ending.endswith("thinking") else None

@@ -1,6 +1,10 @@
 """Neutral messages, tools and options → the keyword arguments of Mistral's ``chat.stream``.
 
 Pure data: nothing here imports the SDK.
+
+History from any driver is made to fit Mistral's stricter rules: call ids rewritten to its nine
+characters (the same rewrite for a call and its result), no reasoning sent back, no assistant
+turn with neither text nor calls, and an assistant turn between tool results and a user turn.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from typing import Any
 from janito_core.messages import Message, ToolCall
 from janito_core.tools import Tool
 
-__all__ = ["OPTION_ALIASES", "RESERVED_OPTIONS", "mistral_call_id", "request_kwargs"]
+__all__ = [
+    "BRIDGE_TEXT",
+    "OPTION_ALIASES",
+    "RESERVED_OPTIONS",
+    "mistral_call_id",
+    "request_kwargs",
+]
 
 # Generic option names other drivers use, spelled the way Mistral's API spells them.
 OPTION_ALIASES = {"seed": "random_seed", "max_output_tokens": "max_tokens"}
@@ -28,6 +38,12 @@ RESERVED_OPTIONS = frozenset({"model", "messages", "stream", "tools", "retries",
 # other providers, relayed models and janito's own generated ids look like.
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+# Mistral answers 400 to a user turn right after tool results ("Unexpected role 'user' after
+# role 'tool'"), which a history holds when its tool loop stopped before the model answered
+# (cancelled, cut short, or handed over); this stands in for the missing answer. An assistant
+# turn may not be empty ("must have either content or tool_calls"), hence the text.
+BRIDGE_TEXT = "OK."
 
 
 def mistral_call_id(call_id: str) -> str:
@@ -58,7 +74,14 @@ def request_kwargs(
     wire_messages: list[dict[str, Any]] = []
     if system_prompt:
         wire_messages.append({"role": "system", "content": system_prompt})
-    wire_messages.extend(_message(m) for m in messages)
+    for message in messages:
+        wire = _message(message)
+        if wire["role"] == "assistant" and not wire["content"] and "tool_calls" not in wire:
+            # A turn that held only reasoning (not sent) or nothing at all.
+            continue
+        if wire["role"] == "user" and wire_messages and wire_messages[-1]["role"] == "tool":
+            wire_messages.append({"role": "assistant", "content": BRIDGE_TEXT})
+        wire_messages.append(wire)
     kwargs: dict[str, Any] = {"model": model, "messages": wire_messages}
     wire_tools = [_tool(t) for t in tools]
     if wire_tools:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from janito_driver_mistral.convert import mistral_call_id, request_kwargs
+from janito_driver_mistral.convert import BRIDGE_TEXT, mistral_call_id, request_kwargs
 
 from janito_core import Message, Tool
 from janito_core.messages import ToolCall
@@ -82,3 +82,26 @@ def test_no_tools_no_system_prompt():
         model="m", system_prompt=None, messages=[Message.user("hi")], tools=[], options={}
     )
     assert kwargs == {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_history_fits_mistrals_message_order():
+    # Tool results nobody answered, then the user; and a turn that held only reasoning.
+    call = ToolCall(id="toolu_01A09q90qw90lq917835lq9a", name="f", arguments={})
+    kwargs = request_kwargs(
+        model="m",
+        system_prompt=None,
+        messages=[
+            Message.user("hi"),
+            Message.assistant("", (call,)),
+            Message.tool_result(call.id, "f", "done"),
+            Message.user("and then?"),
+            Message(role="assistant", content="", reasoning="only thinking"),
+            Message.user("hello?"),
+        ],
+        tools=[],
+        options={},
+    )
+    wire = kwargs["messages"]
+    assert [m["role"] for m in wire] == ["user", "assistant", "tool", "assistant", "user", "user"]
+    assert wire[1]["tool_calls"][0]["id"] == wire[2]["tool_call_id"] == mistral_call_id(call.id)
+    assert wire[3] == {"role": "assistant", "content": BRIDGE_TEXT}
