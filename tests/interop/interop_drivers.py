@@ -4,10 +4,10 @@ what makes a recorded request valid for its provider.
 Each source turn holds what its provider really streams around a tool call: reasoning text where
 the provider streams it, one call, then (after the result) a final text. Provider-only data is
 marked (a Gemini thought signature, an Anthropic thinking signature, OpenAI Responses item ids)
-so a target can be checked for data that is not its own. Validity is checked against the SDKs' own request types
-where they validate (google-genai's ``Content`` forbids unknown fields; ``mistralai``'s request
-model; OpenAI's param TypedDicts through pydantic), plus the rules those types cannot express:
-every tool result answers a call of the assistant turn just before it, ids in the form the
+so a target can be checked for data that is not its own. Validity is checked against the SDKs'
+own request types where they validate (google-genai's ``Content`` forbids unknown fields;
+``mistralai``'s request model; OpenAI's param TypedDicts through pydantic), plus the rules
+those types cannot express: every tool result answers a call of the assistant turn just before it, ids in the form the
 provider demands, roles ordered as the provider demands.
 """
 

@@ -33,17 +33,7 @@ ANTHROPIC_THINKING = (
     "with thinking on, Anthropic answers 400 when the open tool turn does not start with a "
     "thinking block; another driver's turn has none and the anthropic driver keeps thinking on"
 )
-KNOWN: dict[tuple[str, str, str | None], str] = {
-    ("compatible-chat", "anthropic", None): ANTHROPIC_IDS,
-    ("compatible-chat", "deepseek", None): "DeepSeek's thinking mode answers 400 when a "
-    "tool-calling turn has no reasoning_content, and the driver leaves it out for a turn with "
-    "no reasoning",
-    **{
-        (source, "anthropic", "mid-tool-loop-thinking"): ANTHROPIC_THINKING
-        for source in DRIVERS
-        if source not in ("anthropic", "compatible-chat")
-    },
-}
+KNOWN: dict[tuple[str, str, str | None], str] = {}
 
 
 def _known(source: str, target: str, ending: str) -> str | None:

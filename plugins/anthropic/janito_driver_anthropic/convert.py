@@ -10,7 +10,9 @@ A message whose ``provider_data`` holds ``{"anthropic": {"cache": True}}`` is ma
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -119,7 +121,7 @@ def _blocks(message: Message) -> tuple[str, list[dict[str, Any]]]:
     if message.role == "tool":
         result: dict[str, Any] = {
             "type": "tool_result",
-            "tool_use_id": message.tool_call_id or "",
+            "tool_use_id": wire_id(message.tool_call_id or ""),
             "content": message.content,
         }
         if message.is_error:
@@ -138,7 +140,23 @@ def _tool_use(call: ToolCall) -> dict[str, Any]:
             parsed = None
         if isinstance(parsed, dict):
             arguments = parsed
-    return {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+    return {"type": "tool_use", "id": wire_id(call.id), "name": call.name, "input": arguments}
+
+
+_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def wire_id(call_id: str) -> str:
+    """``call_id`` in the form Anthropic accepts (``^[a-zA-Z0-9_-]+$``).
+
+    Another provider's id may not fit (``functions.get_weather:0`` relayed by some servers): it
+    is rewritten the same way for a call and its result, with a hash so two ids that differ
+    only in the replaced characters stay apart.
+    """
+    if _ID.match(call_id):
+        return call_id
+    digest = hashlib.sha1(call_id.encode()).hexdigest()[:8]
+    return f"{re.sub(r'[^a-zA-Z0-9_-]', '_', call_id)}_{digest}"
 
 
 def _tool(tool: Tool) -> dict[str, Any]:

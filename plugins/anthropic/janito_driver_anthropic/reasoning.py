@@ -40,6 +40,19 @@ def apply_reasoning(kwargs: dict[str, Any], reasoning: Reasoning | str | None) -
             f"reasoning={reasoning} sent as budget_tokens {MINIMUM_BUDGET}, "
             "the smallest Anthropic accepts",
         )
+    if _open_turn_without_thinking(kwargs.get("messages")):
+        # Anthropic wants the assistant turn a tool loop continues to start with its thinking
+        # block; a turn another driver (or Anthropic with thinking off) made has none, so this
+        # one request goes without thinking (a 400 otherwise).
+        note_once(
+            log,
+            NAME,
+            model,
+            "thinking left off for a request continuing a tool call made without it "
+            "(another driver's turn): Anthropic requires that turn to start with thinking",
+        )
+        kwargs["thinking"] = {"type": "disabled"}
+        return
     kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget}
     max_tokens = kwargs.get("max_tokens")
     if isinstance(max_tokens, int) and max_tokens <= budget:
@@ -51,3 +64,20 @@ def apply_reasoning(kwargs: dict[str, Any], reasoning: Reasoning | str | None) -
             f"max_tokens {max_tokens} raised to {budget + ANSWER_ROOM}: "
             f"Anthropic wants it above the thinking budget ({budget})",
         )
+
+
+def _open_turn_without_thinking(messages: object) -> bool:
+    """True when the wire messages end in tool results whose assistant turn has no thinking."""
+    if not isinstance(messages, list) or len(messages) < 2:
+        return False
+    last, previous = messages[-1], messages[-2]
+    results = last.get("content") if isinstance(last, dict) else None
+    if not isinstance(results, list) or not results:
+        return False
+    if not all(isinstance(b, dict) and b.get("type") == "tool_result" for b in results):
+        return False
+    blocks = previous.get("content") if isinstance(previous, dict) else None
+    if not isinstance(blocks, list) or not blocks:
+        return False
+    first = blocks[0]
+    return not (isinstance(first, dict) and first.get("type") in ("thinking", "redacted_thinking"))

@@ -108,8 +108,11 @@ def chat_messages(
 
 def _chat_assistant(message: Message, *, reasoning_content: bool) -> dict[str, Any]:
     turn: dict[str, Any] = {"role": "assistant"}
-    if reasoning_content and message.reasoning:
-        turn["reasoning_content"] = message.reasoning
+    if reasoning_content and (message.reasoning or message.tool_calls):
+        # DeepSeek's thinking mode refuses a tool-calling turn without the field (a 400
+        # "Missing reasoning_content"), even when the turn came from a driver that had no
+        # reasoning to give: then it goes empty.
+        turn["reasoning_content"] = message.reasoning or ""
     if not message.tool_calls:
         return {**turn, "content": message.content}
     turn["content"] = message.content or None
