@@ -7,8 +7,8 @@ marked (a Gemini thought signature, an Anthropic thinking signature, OpenAI Resp
 so a target can be checked for data that is not its own. Validity is checked against the SDKs'
 own request types where they validate (google-genai's ``Content`` forbids unknown fields;
 ``mistralai``'s request model; OpenAI's param TypedDicts through pydantic), plus the rules
-those types cannot express: every tool result answers a call of the assistant turn just before it, ids in the form the
-provider demands, roles ordered as the provider demands.
+those types cannot express: every tool result answers a call of the assistant turn just before
+it, ids in the form the provider demands, roles ordered as the provider demands.
 """
 
 from __future__ import annotations
