@@ -68,6 +68,32 @@ class ErrorInfo:
         return kind(self.message, status_code=self.status_code, retryable=self.retryable)
 
     @classmethod
+    def from_response(
+        cls,
+        status_code: int,
+        detail: str,
+        headers: Mapping[str, str] | None,
+        *,
+        key_variable: str | None = None,
+        model: str | None = None,
+    ) -> ErrorInfo:
+        """``from_status`` for an HTTP error response: its ``Retry-After`` honoured, and its
+        ``x-should-retry`` (the provider's own verdict, sent by OpenAI and Anthropic) winning
+        over the status's."""
+        info = cls.from_status(
+            status_code,
+            detail,
+            key_variable=key_variable,
+            model=model,
+            retry_after=parse_retry_after(headers),
+        )
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        verdict = lowered.get("x-should-retry", "").lower()
+        if verdict in ("true", "false"):
+            info = attrs.evolve(info, retryable=verdict == "true")
+        return info
+
+    @classmethod
     def from_status(
         cls,
         status_code: int,

@@ -187,3 +187,16 @@ def test_bad_max_retry_delay_is_refused(value: object) -> None:
 def test_bad_timeout_is_refused(value: object) -> None:
     with pytest.raises(DriverConfigError, match="timeout"):
         check_retry_config(0.5, 60.0, value)
+
+
+def test_from_response_honours_retry_after_and_the_provider_s_verdict() -> None:
+    from janito_core.retry import ErrorInfo
+
+    info = ErrorInfo.from_response(429, "slow down", {"retry-after": "3"}, model="m")
+    assert info.retryable and info.retry_after == 3.0
+    # The provider says a 429 must not be retried (say, a quota that will not come back).
+    info = ErrorInfo.from_response(429, "quota", {"x-should-retry": "false"})
+    assert not info.retryable
+    # And that a 400 may be (whatever the header's case, as HTTP allows).
+    assert ErrorInfo.from_response(400, "x", {"X-Should-Retry": "true"}).retryable
+    assert ErrorInfo.from_response(500, "boom", None).retryable

@@ -23,7 +23,7 @@ from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
 from janito_core.redact import redact_url
-from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
+from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import check_base_url, describe_transport_error
 from janito_driver_anthropic.convert import RESERVED_OPTIONS, check_cache, request_kwargs
@@ -135,13 +135,12 @@ class AnthropicDriver(LLMDriver):
         if isinstance(exc, ProviderError):
             return exc.info
         if isinstance(exc, anthropic.APIStatusError):
-            headers = exc.response.headers
-            info = ErrorInfo.from_status(
+            info = ErrorInfo.from_response(
                 exc.status_code,
                 error_detail(exc.body) or exc.message,
+                exc.response.headers,
                 key_variable=KEY_VARIABLE,
                 model=self.config.model,
-                retry_after=parse_retry_after(headers),
             )
             if exc.status_code == 529:
                 info = attrs.evolve(
@@ -150,10 +149,6 @@ class AnthropicDriver(LLMDriver):
                         "the provider had a server error", "Anthropic is overloaded"
                     ),
                 )
-            # Anthropic's own verdict on retrying, where it gives one.
-            should_retry = headers.get("x-should-retry", "").lower()
-            if should_retry in ("true", "false"):
-                info = attrs.evolve(info, retryable=should_retry == "true")
             return info
         transport = describe_transport_error(exc, where=self._where(), timeout=self.config.timeout)
         if transport is not None:

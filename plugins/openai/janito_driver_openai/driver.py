@@ -15,7 +15,6 @@ import os
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
 import httpx2
 import openai
 
@@ -25,7 +24,7 @@ from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.parts import Part
 from janito_core.redact import redact_url
-from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
+from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
 from janito_driver_openai.convert import RESERVED_OPTIONS, chat_arguments, responses_arguments
@@ -183,19 +182,13 @@ class OpenAIDriver(LLMDriver):
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """What an SDK or transport exception means: HTTP status, retryability, Retry-After."""
         if isinstance(exc, openai.APIStatusError):
-            headers = exc.response.headers
-            info = ErrorInfo.from_status(
+            return ErrorInfo.from_response(
                 exc.status_code,
                 error_detail(exc.body) or exc.message,
+                exc.response.headers,
                 key_variable=self._key_variable,
                 model=self.config.model,
-                retry_after=parse_retry_after(headers),
             )
-            # OpenAI's own verdict on retrying, where it gives one.
-            should_retry = headers.get("x-should-retry", "").lower()
-            if should_retry in ("true", "false"):
-                info = attrs.evolve(info, retryable=should_retry == "true")
-            return info
         transport = describe_transport_error(exc, where=self._where(), timeout=self.config.timeout)
         if transport is not None:
             return transport
