@@ -170,7 +170,7 @@ async def _request(
             reasoning=gen.reasoning,
         )
         try:
-            async with contextlib.aclosing(_parts(gen, request, context)) as parts:
+            async with _closing(_parts(gen, request, context)) as parts:
                 async for part in parts:
                     if gen.should_stop():
                         return None
@@ -247,19 +247,22 @@ async def _sleep(gen: Generation, delay: float) -> None:
         await asyncio.sleep(min(left, 0.005))
 
 
-async def _parts(
+def _parts(
     gen: Generation, request: ProviderRequest, context: RequestContext
-) -> AsyncGenerator[Any, None]:
-    """The request's parts, from either seam; closing this closes the driver's iterator."""
+) -> AsyncIterator[Any]:
+    """The request's parts, from either seam: the driver's own iterator, not a wrapper around
+    it (a generator in between would cost every part a hop)."""
     driver = gen.driver
-    source: AsyncIterator[Any]
     if is_async_driver(driver):
-        source = driver.astream_request(request, context)
-    else:
-        source = iterate_in_thread(lambda: driver.stream_request(request, context), context, gen)
+        return driver.astream_request(request, context)
+    return iterate_in_thread(lambda: driver.stream_request(request, context), context, gen)
+
+
+@contextlib.asynccontextmanager
+async def _closing(source: AsyncIterator[Any]) -> AsyncGenerator[AsyncIterator[Any], None]:
+    """``contextlib.aclosing`` for any async iterator: closed if it can be, however it ends."""
     try:
-        async for part in source:
-            yield part
+        yield source
     finally:
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
