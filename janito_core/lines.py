@@ -8,8 +8,16 @@ UTF-8. It also costs less: 0.8x the CPU of ``iter_lines()`` per line (``bench/re
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from typing import Any
 
 __all__ = ["JSONLineError", "aiter_json_lines", "aiter_lines", "iter_json_lines", "iter_lines"]
@@ -29,7 +37,7 @@ class JSONLineError(ValueError):
         self.reason = reason
 
 
-def iter_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+def iter_lines(chunks: Iterable[bytes]) -> Generator[str, None, None]:
     """The non-empty lines of a body given as byte chunks of any size, e.g. ``iter_bytes()``.
 
     Splits on ``\\n`` only and drops one ``\\r`` before it; decodes UTF-8 (invalid bytes become
@@ -50,7 +58,7 @@ def iter_lines(chunks: Iterable[bytes]) -> Iterator[str]:
             close()
 
 
-async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
+async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncGenerator[str, None]:
     """:func:`iter_lines` over async byte chunks, e.g. ``aiter_bytes()``.
 
     Closing this iterator (``aclose()``, or cancelling the task reading it) closes ``chunks``'
@@ -72,34 +80,16 @@ async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
 
 def iter_json_lines(chunks: Iterable[bytes]) -> Iterator[Any]:
     """The parsed values of :func:`iter_lines`; a line that is not JSON raises JSONLineError."""
-    splitter = _Splitter()
-    source = iter(chunks)
-    try:
-        for chunk in source:
-            for line in splitter.feed(chunk):
-                yield _loads(line)
-        for line in splitter.close():
+    with contextlib.closing(iter_lines(chunks)) as lines:
+        for line in lines:
             yield _loads(line)
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
 
 
 async def aiter_json_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[Any]:
     """The parsed values of :func:`aiter_lines`; a line that is not JSON raises JSONLineError."""
-    splitter = _Splitter()
-    source = aiter(chunks)
-    try:
-        async for chunk in source:
-            for line in splitter.feed(chunk):
-                yield _loads(line)
-        for line in splitter.close():
+    async with contextlib.aclosing(aiter_lines(chunks)) as lines:
+        async for line in lines:
             yield _loads(line)
-    finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 def _loads(line: str) -> Any:
