@@ -25,7 +25,7 @@ from janito_core.parts import Part
 from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
-from janito_core.transport import check_base_url, describe_transport_error
+from janito_core.transport import describe_transport_error
 from janito_driver_anthropic.convert import RESERVED_OPTIONS, check_cache, request_kwargs
 from janito_driver_anthropic.reasoning import apply_reasoning
 from janito_driver_anthropic.stream import AnthropicReader
@@ -56,7 +56,6 @@ class AnthropicDriver(LLMDriver):
     def __init__(self, *, cache: object = None, **config: Any) -> None:
         self.cache = check_cache(cache)
         super().__init__(**config)
-        check_base_url(self.config.base_url, secret=self.config.api_key)
         self._clients: ClientHolder[anthropic.AsyncAnthropic] = ClientHolder(
             self._new_client, _close_client, name=self.name
         )

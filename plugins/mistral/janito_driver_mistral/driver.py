@@ -27,7 +27,7 @@ from janito_core.parts import Part
 from janito_core.redact import redact, redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
 from janito_core.sse import aiter_sse, drain
-from janito_core.transport import check_base_url, describe_transport_error
+from janito_core.transport import describe_transport_error
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
 from janito_driver_mistral.reasoning import reasoning_effort
@@ -78,7 +78,6 @@ class MistralDriver(LLMDriver):
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
-        check_base_url(self.config.base_url, secret=self.config.api_key)
         self._clients: ClientHolder[_Session] = ClientHolder(
             self._new_session, _close_session, name=self.name
         )
