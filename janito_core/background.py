@@ -15,7 +15,7 @@ import contextlib
 import os
 import threading
 
-__all__ = ["THREAD_NAME", "shared_loop", "stop_shared_loop"]
+__all__ = ["THREAD_NAME", "running_shared_loop", "shared_loop", "stop_shared_loop"]
 
 THREAD_NAME = "janito-loop"
 # How long interpreter exit waits for cancelled generations to close.
@@ -74,13 +74,21 @@ _inherited: list[_LoopThread] = []
 def shared_loop() -> asyncio.AbstractEventLoop:
     """The background loop, started on first use."""
     global _current
-    current = _current
-    if current is not None and current.thread.is_alive():
-        return current.loop
+    running = running_shared_loop()
+    if running is not None:
+        return running
     with _lock:
         if _current is None or not _current.thread.is_alive():
             _current = _LoopThread()
         return _current.loop
+
+
+def running_shared_loop() -> asyncio.AbstractEventLoop | None:
+    """The background loop if it has started and still runs; never starts it."""
+    current = _current
+    if current is None or not current.thread.is_alive():
+        return None
+    return current.loop
 
 
 def stop_shared_loop() -> None:

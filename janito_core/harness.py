@@ -73,7 +73,6 @@ def start_generation(
 
     loop = shared_loop()
     gen.loop = loop
-    gen.loop_thread = _thread_of(loop)
     loop.call_soon_threadsafe(_launch, gen)
     return stream
 
@@ -94,14 +93,17 @@ def start_async_generation(driver: LLMDriver, **call: Any) -> AsyncEventStream:
 
 def launch_here(gen: Generation) -> None:
     """Start ``gen``'s task on the running loop."""
-    loop = asyncio.get_running_loop()
-    gen.loop = loop
-    gen.loop_thread = threading.get_ident()
+    gen.loop = asyncio.get_running_loop()
     _launch(gen)
 
 
 def _launch(gen: Generation) -> None:
+    """Create ``gen``'s task; runs on the generation's loop, which is how it learns its thread.
+
+    Until then ``loop_thread`` is None, so a cancel from anywhere is scheduled onto the loop,
+    behind this launch."""
     loop = asyncio.get_running_loop()
+    gen.loop_thread = threading.get_ident()
     gen.ended_future = loop.create_future()
     task = loop.create_task(_main(gen))
     gen.task = task
@@ -123,15 +125,6 @@ async def _main(gen: Generation) -> None:
             await join_threads(gen)
         finally:
             gen.mark_ended()
-
-
-def _thread_of(loop: asyncio.AbstractEventLoop) -> int | None:
-    from janito_core import background
-
-    current = background._current
-    if current is not None and current.loop is loop:
-        return current.thread.ident
-    return None
 
 
 def _announce(gen: Generation) -> None:

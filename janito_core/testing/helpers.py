@@ -119,12 +119,11 @@ def shared_loop_tasks(*, grace: float = 0.0) -> list[str]:
     """
     import asyncio
 
-    from janito_core import background
+    from janito_core.background import running_shared_loop
 
-    current = background._current
-    if current is None or not current.thread.is_alive():
+    loop = running_shared_loop()
+    if loop is None:
         return []
-    loop = current.loop
 
     async def pending() -> list[str]:
         deadline = loop.time() + grace
