@@ -13,6 +13,7 @@ import collections
 import contextlib
 import itertools
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from janito_core.driver import RequestContext
     from janito_core.generation import Generation
 
-__all__ = ["iterate_in_thread", "join_threads", "run_in_thread"]
+__all__ = ["iterate_in_thread", "join_threads", "poll_until", "run_in_thread"]
 
 T = TypeVar("T")
 
@@ -165,12 +166,20 @@ async def iterate_in_thread(
 
 async def join_threads(gen: Generation, timeout: float = JOIN_ON_END) -> None:
     """Wait (without blocking the loop) for the generation's threads to exit, up to ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    await poll_until(lambda: not any(t.is_alive() for t in gen.threads), timeout)
+
+
+async def poll_until(done: Callable[[], bool], timeout: float | None) -> bool:
+    """Look at ``done()`` on the loop's timer until it is true or ``timeout`` s passed.
+
+    For what announces nothing when it happens (a thread exiting, a generation ending on another
+    loop): looks soon first, since it usually happens at once, then backs off to 20 ms.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
     pause = 0.0002
-    for thread in gen.threads:
-        while thread.is_alive():
-            if loop.time() >= deadline:
-                return
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.02)
+    while not done():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.02)
+    return True

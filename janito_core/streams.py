@@ -11,11 +11,11 @@ import asyncio
 import collections
 import contextlib
 import queue
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from janito_core import events as ev
+from janito_core.bridge import poll_until
 from janito_core.result import GenerationResult, summarise
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ class AsyncEventStream:
         if ended is None:  # never started
             return gen.ended.is_set()
         if ended.get_loop() is not asyncio.get_running_loop():
-            return await _poll(gen, timeout)
+            return await poll_until(gen.ended.is_set, timeout)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(ended), timeout)
         return gen.ended.is_set()
@@ -246,14 +246,3 @@ class AsyncEventStream:
         gen = getattr(self, "_gen", None)
         if gen is not None and not gen.finished:
             gen.cancel_from_finalizer()
-
-
-async def _poll(gen: Generation, timeout: float | None) -> bool:
-    deadline = None if timeout is None else time.monotonic() + timeout
-    pause = 0.0005
-    while not gen.ended.is_set():
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.02)
-    return True
