@@ -15,6 +15,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "AsyncEventStream",
+    "Attachment",
     "AuthenticationError",
     "BadRequestError",
     "ContentFilterError",
@@ -30,6 +31,7 @@ __all__ = [
     "LLMDriver",
     "Message",
     "ModelNotFoundError",
+    "OutputError",
     "PluginLoadError",
     "ProviderOverloadedError",
     "RateLimitError",
@@ -45,6 +47,8 @@ __all__ = [
 # name -> module that defines it; loaded on first access so `import janito_core` stays cheap.
 _EXPORTS = {
     "AsyncEventStream": "janito_core.aio",
+    "Attachment": "janito_core.attachments",
+    "OutputError": "janito_core.errors",
     "AuthenticationError": "janito_core.errors",
     "BadRequestError": "janito_core.errors",
     "ContentFilterError": "janito_core.errors",
@@ -74,6 +78,7 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from janito_core import events
     from janito_core.aio import AsyncEventStream
+    from janito_core.attachments import Attachment
     from janito_core.driver import LLMDriver
     from janito_core.errors import (
         AuthenticationError,
@@ -86,6 +91,7 @@ if TYPE_CHECKING:
         InvalidRequestError,
         JanitoError,
         ModelNotFoundError,
+        OutputError,
         PluginLoadError,
         ProviderOverloadedError,
         RateLimitError,

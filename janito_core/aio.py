@@ -16,6 +16,7 @@ from janito_core.result import GenerationResult
 from janito_core.streams import AsyncEventStream
 
 if TYPE_CHECKING:
+    from janito_core.attachments import Attachment
     from janito_core.driver import LLMDriver
     from janito_core.messages import Message
     from janito_core.tools import Tool
@@ -33,6 +34,8 @@ def astream_generate(
     cancel_event: threading.Event | None = None,
     observers: Iterable[Observer] | None = None,
     reasoning: str | int | None = None,
+    attachments: Iterable[Attachment] | None = None,
+    output_schema: Any = None,
     **options: Any,
 ) -> AsyncEventStream:
     """Start a generation on ``driver``; see ``LLMDriver.astream_generate``."""
@@ -46,6 +49,8 @@ def astream_generate(
         options=options,
         observers=observers,
         reasoning=reasoning,
+        attachments=attachments,
+        output_schema=output_schema,
     )
 
 
@@ -59,6 +64,8 @@ async def agenerate(
     cancel_event: threading.Event | None = None,
     observers: Iterable[Observer] | None = None,
     reasoning: str | int | None = None,
+    attachments: Iterable[Attachment] | None = None,
+    output_schema: Any = None,
     **options: Any,
 ) -> GenerationResult:
     """Run a generation on ``driver`` to its end; see ``LLMDriver.agenerate``."""
@@ -71,6 +78,8 @@ async def agenerate(
         cancel_event=cancel_event,
         observers=observers,
         reasoning=reasoning,
+        attachments=attachments,
+        output_schema=output_schema,
         **options,
     )
     async with stream:

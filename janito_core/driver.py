@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from janito_core.attachments import Attachment, matches_media_type
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.messages import Message
 from janito_core.parts import Part
@@ -86,6 +87,13 @@ class ProviderRequest:
     tools: tuple[Tool, ...] = ()
     options: Mapping[str, Any] = attrs.field(factory=dict)
     attempt: int = 0
+    #: The JSON Schema the final answer must follow (``output_schema=``, built from the
+    #: caller's type where it gave one), or None. The driver asks for native structured output
+    #: with it, transformed the way its provider needs (``janito_core.structured``); the harness
+    #: parses and checks the answer.
+    output_schema: Mapping[str, Any] | None = None
+    #: A name for that schema, for providers that want one (``response_format.json_schema.name``).
+    output_name: str = "output"
     #: How hard the model should think: "off", "low", "medium", "high" or a budget of thinking
     #: tokens; None when the caller did not say (the provider's default stands). An option the
     #: caller passed by hand for the same thing wins over it (see ``janito_core.reasoning``).
@@ -158,6 +166,12 @@ class LLMDriver:
     #: under, e.g. ``"google"``. ``None``: the driver's ``name``, for a driver that needs an API
     #: key; a driver that needs none (local or offline) is not priced unless it sets one.
     price_provider: ClassVar[str | None] = None
+    #: The media types a user turn may attach for this driver (``"image/png"``, ``"image/*"``);
+    #: empty: text only. Anything else is refused at the call, naming the driver and the type.
+    accepts: ClassVar[frozenset[str]] = frozenset()
+    #: Of those, the ones the provider fetches itself when given a URL (``Attachment.from_url``);
+    #: a URL of another type is refused at the call (download it and attach the bytes).
+    accepts_urls: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -232,14 +246,19 @@ class LLMDriver:
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
         reasoning: str | int | None = None,
+        attachments: Iterable[Attachment] | None = None,
+        output_schema: Any = None,
         **options: Any,
     ) -> EventStream:
         """Start a generation on a background thread and return its stream of events.
 
         ``observers`` see every event of this generation as it is emitted (see
-        ``hookspecs.observe_event`` for the rules). Raises ``InvalidRequestError`` at once for
-        misuse (no prompt nor messages, a tool that is not a ``Tool``, an option value that is not
-        JSON-like).
+        ``hookspecs.observe_event`` for the rules). ``attachments`` go after the prompt in its
+        user turn; ``output_schema`` (a JSON Schema dict, a dataclass, ``TypedDict``, attrs class
+        or pydantic model) asks for structured output, parsed into ``result().output``. Raises
+        ``InvalidRequestError`` at once for misuse (no prompt nor messages, a tool that is not a
+        ``Tool``, an option value that is not JSON-like, an attachment the driver does not
+        accept, a type that cannot become a schema).
         """
         from janito_core.harness import start_generation
 
@@ -253,6 +272,8 @@ class LLMDriver:
             options=options,
             observers=observers,
             reasoning=reasoning,
+            attachments=attachments,
+            output_schema=output_schema,
         )
 
     def generate(
@@ -265,6 +286,8 @@ class LLMDriver:
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
         reasoning: str | int | None = None,
+        attachments: Iterable[Attachment] | None = None,
+        output_schema: Any = None,
         **options: Any,
     ) -> GenerationResult:
         """Run a generation to its end and return its text, tool calls, usage and messages.
@@ -280,6 +303,8 @@ class LLMDriver:
             cancel_event=cancel_event,
             observers=observers,
             reasoning=reasoning,
+            attachments=attachments,
+            output_schema=output_schema,
             **options,
         )
         with stream:
@@ -295,6 +320,8 @@ class LLMDriver:
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
         reasoning: str | int | None = None,
+        attachments: Iterable[Attachment] | None = None,
+        output_schema: Any = None,
         **options: Any,
     ) -> AsyncEventStream:
         """``stream_generate`` for asyncio: the same events, as an async iterator.
@@ -314,6 +341,8 @@ class LLMDriver:
             cancel_event=cancel_event,
             observers=observers,
             reasoning=reasoning,
+            attachments=attachments,
+            output_schema=output_schema,
             **options,
         )
 
@@ -327,6 +356,8 @@ class LLMDriver:
         cancel_event: threading.Event | None = None,
         observers: Iterable[Callable[[Event], object]] | None = None,
         reasoning: str | int | None = None,
+        attachments: Iterable[Attachment] | None = None,
+        output_schema: Any = None,
         **options: Any,
     ) -> GenerationResult:
         """``generate`` for asyncio: await the whole generation's result.
@@ -345,6 +376,8 @@ class LLMDriver:
             cancel_event=cancel_event,
             observers=observers,
             reasoning=reasoning,
+            attachments=attachments,
+            output_schema=output_schema,
             **options,
         )
 
@@ -386,6 +419,31 @@ class LLMDriver:
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Reject options this driver cannot send; called at the call, before any thread."""
+
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Refuse an attachment this driver cannot send (``InvalidRequestError``), at the call.
+
+        The default checks ``accepts`` and, for a URL, ``accepts_urls``.
+        """
+        who = f"the {self.name or type(self).__name__} driver"
+        if not matches_media_type(attachment.media_type, self.accepts):
+            taken = ", ".join(sorted(self.accepts)) or "no attachments (text only)"
+            raise InvalidRequestError(
+                f"{who} cannot send {attachment.media_type} attachments; it takes {taken}"
+            )
+        if attachment.url is not None and not matches_media_type(
+            attachment.media_type, self.accepts_urls
+        ):
+            raise InvalidRequestError(
+                f"{who} cannot send {attachment.media_type} by URL (the provider does not fetch "
+                "it): download it and attach it with Attachment.from_path or from_bytes"
+            )
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """Refuse an output schema the provider cannot take (``InvalidRequestError``), at the call.
+
+        The default takes any schema.
+        """
 
     def close(self) -> None:
         """Release what the driver holds (HTTP clients). The driver is unusable afterwards."""

@@ -2,8 +2,10 @@
 
 It answers ``Echo: <prompt>`` a word at a time. When a tool with a function is offered and the
 prompt names it, it calls that tool first (arguments from ``key=value`` words in the prompt) and
-then reports the result, so the tool loop can be watched without a network. Options:
-``delay`` (seconds between parts, honoured with cancellation).
+then reports the result, so the tool loop can be watched without a network. It takes any
+attachment and names each one (``[image/png, 1234 bytes]``). With ``output_schema=`` it answers
+the prompt verbatim, so a JSON prompt comes back as structured output. Options: ``delay``
+(seconds between parts, honoured with cancellation).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+from janito_core.attachments import Attachment
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.messages import Message
 from janito_core.parts import FinishPart, Part, TextPart, ToolCallPart, UsagePart
@@ -27,6 +30,8 @@ class EchoDriver(LLMDriver):
     name = "echo"
     default_model = "echo-1"
     requires_api_key = False
+    accepts = frozenset({"*/*"})
+    accepts_urls = frozenset({"*/*"})
 
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
@@ -39,7 +44,10 @@ class EchoDriver(LLMDriver):
             reply = " ".join(f"{m.name} returned {m.content}." for m in results)
         else:
             prompt = last.content
-            reply = f"Echo: {prompt}"
+            reply = prompt if request.output_schema is not None else f"Echo: {prompt}"
+            seen = " ".join(map(_describe, last.attachments))
+            if seen and request.output_schema is None:
+                reply = f"{reply} {seen}" if prompt else f"Echo: {seen}"
             for tool in request.tools:
                 if re.search(rf"\b{re.escape(tool.name)}\b", prompt):
                     arguments = _arguments(prompt, tool.parameters)
@@ -64,6 +72,11 @@ class EchoDriver(LLMDriver):
             )
         )
         yield FinishPart("tool_calls" if calls else "stop")
+
+
+def _describe(attachment: Attachment) -> str:
+    where = attachment.url or f"{attachment.size} bytes"
+    return f"[{attachment.media_type}, {where}]"
 
 
 def _trailing_results(messages: tuple[Message, ...]) -> list[Message]:

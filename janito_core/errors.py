@@ -12,7 +12,8 @@ JanitoError
       │    └── ContextLengthError the conversation does not fit the model's context window
       ├── ModelNotFoundError      the model or the endpoint does not exist (HTTP 404)
       ├── ProviderOverloadedError the provider failed or is overloaded (HTTP 5xx, 529)
-      └── ContentFilterError      the provider blocked the prompt or the answer
+      ├── ContentFilterError      the provider blocked the prompt or the answer
+      └── OutputError             the answer does not parse into the requested output_schema
 
 A ``GenerationError`` that is none of the subclasses is one no kind fits: a dropped connection,
 a timeout, a malformed stream.
@@ -31,6 +32,7 @@ __all__ = [
     "InvalidRequestError",
     "JanitoError",
     "ModelNotFoundError",
+    "OutputError",
     "PluginLoadError",
     "ProviderOverloadedError",
     "RateLimitError",
@@ -138,3 +140,19 @@ class ProviderOverloadedError(GenerationError):
 
 class ContentFilterError(GenerationError):
     """The provider's safety system blocked the prompt or the answer."""
+
+
+class OutputError(GenerationError):
+    """The final answer is not valid for the ``output_schema`` asked for.
+
+    ``text`` is the answer exactly as the model wrote it; ``reason`` says what failed (not JSON,
+    or which field broke the schema).
+    """
+
+    def __init__(self, reason: str, *, text: str) -> None:
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        super().__init__(
+            f"the answer does not match the output schema: {reason} (answer: {shown!r})"
+        )
+        self.reason = reason
+        self.text = text

@@ -30,6 +30,7 @@ from janito_core.usage import Usage
 
 if TYPE_CHECKING:
     from janito_core.driver import LLMDriver, RequestContext
+    from janito_core.structured import OutputSpec
 
 __all__ = ["Generation", "Observer", "RedactedError", "Response"]
 
@@ -105,9 +106,12 @@ class Generation:
         user_cancel: threading.Event | None,
         observers: Sequence[Observer] = (),
         reasoning: str | int | None = None,
+        output: OutputSpec | None = None,
     ) -> None:
         self.driver = driver
         self.reasoning = reasoning
+        #: The structured output asked for (``output_schema=``), or None.
+        self.output = output
         self.driver_name = driver.name or type(driver).__name__
         self.generation_id = uuid.uuid4().hex
         self.base: Base = {"generation_id": self.generation_id, "driver": self.driver_name}

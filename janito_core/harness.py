@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from janito_core import events as ev
+from janito_core.attachments import Attachment
 from janito_core.bridge import join_threads
 from janito_core.driver import _check_options
 from janito_core.errors import InvalidRequestError
@@ -54,6 +55,8 @@ def start_generation(
     options: Mapping[str, Any],
     observers: Iterable[Observer] | None = None,
     reasoning: str | int | None = None,
+    attachments: Iterable[Attachment] | None = None,
+    output_schema: Any = None,
 ) -> EventStream:
     """Check the call, then run it on the shared background loop; see ``stream_generate``."""
     gen = _build(
@@ -66,6 +69,8 @@ def start_generation(
         options=options,
         observers=observers,
         reasoning=reasoning,
+        attachments=attachments,
+        output_schema=output_schema,
     )
     stream = EventStream(gen)
     _announce(gen)
@@ -144,8 +149,19 @@ def _build(
     options: Mapping[str, Any],
     observers: Iterable[Observer] | None,
     reasoning: str | int | None = None,
+    attachments: Iterable[Attachment] | None = None,
+    output_schema: Any = None,
 ) -> Generation:
-    history = _initial_history(prompt, messages)
+    history = _initial_history(prompt, messages, _attachment_list(attachments))
+    for message in history:
+        for attachment in message.attachments:
+            driver.check_attachment(attachment)
+    output = None
+    if output_schema is not None:
+        from janito_core.structured import output_spec
+
+        output = output_spec(output_schema)
+        driver.check_output_schema(output.schema)
     if system_prompt is not None and not isinstance(system_prompt, str):
         raise InvalidRequestError("system_prompt must be a str")
     if tools is not None and (isinstance(tools, (str, bytes, Mapping)) or not _iterable(tools)):
@@ -189,6 +205,7 @@ def _build(
         user_cancel=cancel_event,
         observers=watching,
         reasoning=check_reasoning(reasoning),
+        output=output,
     )
 
 
@@ -200,7 +217,29 @@ def _iterable(value: object) -> bool:
     return True
 
 
-def _initial_history(prompt: str | None, messages: Sequence[Message] | None) -> list[Message]:
+def _attachment_list(attachments: Iterable[Attachment] | None) -> tuple[Attachment, ...]:
+    if attachments is None:
+        return ()
+    if isinstance(attachments, (str, bytes, Mapping, Attachment)) or not _iterable(attachments):
+        raise InvalidRequestError(
+            "attachments must be a list of Attachment instances "
+            "(attachments=[Attachment.from_path(...)])"
+        )
+    found = tuple(attachments)
+    for item in found:
+        if not isinstance(item, Attachment):
+            raise InvalidRequestError(
+                f"attachments must be Attachment instances (Attachment.from_path, from_url or "
+                f"from_bytes); got {type(item).__name__}"
+            )
+    return found
+
+
+def _initial_history(
+    prompt: str | None,
+    messages: Sequence[Message] | None,
+    attachments: tuple[Attachment, ...] = (),
+) -> list[Message]:
     if messages is not None and (
         isinstance(messages, (str, bytes, Mapping, Message)) or not _iterable(messages)
     ):
@@ -208,13 +247,14 @@ def _initial_history(prompt: str | None, messages: Sequence[Message] | None) -> 
             f"messages must be a list of Message instances; got {type(messages).__name__}"
         )
     history = list(messages or ())
-    if prompt is None and not history:
+    if prompt is None and not history and not attachments:
         raise InvalidRequestError("stream_generate needs a prompt or a non-empty messages list")
     if prompt is not None and not isinstance(prompt, str):
         raise InvalidRequestError(f"prompt must be a str, got {type(prompt).__name__}")
     for message in history:
         if not isinstance(message, Message):
             raise InvalidRequestError(f"messages must be Message instances; got {message!r}")
-    if prompt is not None:
-        history.append(Message.user(prompt))
+    if prompt is not None or attachments:
+        text = (prompt,) if prompt else ()
+        history.append(Message.user(*text, *attachments))
     return history

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -31,6 +31,9 @@ class GenerationResult:
     usage: Usage
     #: USD, from the price table (``janito-core[prices]``); ``None`` when it cannot be known.
     cost: Decimal | None = None
+    #: The answer parsed for ``output_schema=``: an instance of the type asked for, or the JSON
+    #: value for a schema dict; None when no schema was asked for or the generation was cancelled.
+    output: Any = None
     messages: tuple[Message, ...]
     history: tuple[Message, ...]
     events: tuple[ev.Event, ...] = attrs.field(repr=False)
@@ -39,7 +42,8 @@ class GenerationResult:
 def summarise(gen: Generation) -> GenerationResult:
     """The result of a finished generation, from every event it committed (read or not).
 
-    Raises the failed request's typed ``GenerationError`` when it ended in error.
+    Raises the failed request's typed ``GenerationError`` when it ended in error, and
+    ``OutputError`` when a structured answer does not parse.
     """
     collected = tuple(gen.events)
     finished = collected[-1] if collected else None
@@ -56,6 +60,13 @@ def summarise(gen: Generation) -> GenerationResult:
             retryable=failure.retryable if failure else False,
         ) from (failure.exception if failure else None)
     calls = tuple(c for m in finished.messages if m.role == "assistant" for c in m.tool_calls)
+    output = None
+    if gen.output is not None and finished.status == "completed":
+        # The final answer is the last assistant turn; text before a tool round is not part of it.
+        answer = next((m for m in reversed(finished.messages) if m.role == "assistant"), None)
+        output = gen.output.parse(
+            answer.content if answer else "", finish_reason=finished.finish_reason
+        )
     return GenerationResult(
         status=finished.status,
         text="".join(e.content_part for e in collected if type(e) is ev.ContentPartFound),
@@ -64,6 +75,7 @@ def summarise(gen: Generation) -> GenerationResult:
         finish_reason=finished.finish_reason,
         usage=finished.usage,
         cost=finished.cost,
+        output=output,
         messages=finished.messages,
         history=(*gen.initial_history, *finished.messages),
         events=collected,

@@ -168,6 +168,8 @@ async def _request(
             options=gen.options,
             attempt=attempt,
             reasoning=gen.reasoning,
+            output_schema=gen.output.schema if gen.output else None,
+            output_name=gen.output.name if gen.output else "output",
         )
         try:
             async with _closing(_parts(gen, request, context)) as parts:

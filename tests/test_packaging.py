@@ -170,7 +170,18 @@ def test_core_extras_are_bounded_and_gemini_marked() -> None:
     by_name = {PROJECTS[d]["name"]: PROJECTS[d] for d in ALL}
     core_floor = floor(PROJECTS[ROOT]["requires-python"])
     extras = dict(PROJECTS[ROOT]["optional-dependencies"])
-    assert set(extras) == {"openai", "gemini", "mistral", "anthropic", "all", "prices"}
+    assert set(extras) == {
+        "openai",
+        "gemini",
+        "mistral",
+        "anthropic",
+        "all",
+        "prices",
+        "jsonschema",
+    }
+    # The schema checker for output_schema dicts: a third-party package, bounded below.
+    (checker,) = map(Requirement, extras.pop("jsonschema"))
+    assert checker.name == "jsonschema" and checker.specifier and checker.marker is None
     # The price table is a third-party package, not a driver: bounded below, and only where it
     # installs (it needs Python 3.11).
     (prices,) = map(Requirement, extras.pop("prices"))

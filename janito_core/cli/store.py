@@ -13,6 +13,7 @@ The folder is ``$JANITO_HOME`` when set, else the platform's per-user data folde
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -24,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from janito_core.attachments import Attachment
 from janito_core.messages import Message, ToolCall
 from janito_core.redact import redact
 from janito_core.usage import Usage
@@ -341,8 +343,36 @@ def _usage(data: Mapping[str, Any]) -> Usage:
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
-    """Every field of ``message`` (tool calls included) as JSON-ready values."""
-    return attrs.asdict(message, recurse=True)
+    """Every field of ``message`` (tool calls included) as JSON-ready values.
+
+    ``parts`` is written only for a turn with attachments (else it is just ``content``); an
+    attachment keeps its bytes, base64, so ``run -c`` can send it again.
+    """
+    data = attrs.asdict(message, recurse=True, filter=lambda a, _: a.name != "parts")
+    if message.attachments:
+        data["parts"] = [p if isinstance(p, str) else _attachment_to_json(p) for p in message.parts]
+    return data
+
+
+def _attachment_to_json(attachment: Attachment) -> dict[str, Any]:
+    data: dict[str, Any] = {"media_type": attachment.media_type, "filename": attachment.filename}
+    if attachment.url is not None:
+        data["url"] = attachment.url
+    else:
+        data["base64"] = attachment.base64()
+    return data
+
+
+def _attachment_from_json(data: Mapping[str, Any]) -> Attachment:
+    if "url" in data:
+        return Attachment(
+            media_type=data["media_type"], url=data["url"], filename=data.get("filename")
+        )
+    return Attachment(
+        media_type=data["media_type"],
+        data=base64.b64decode(data["base64"]),
+        filename=data.get("filename"),
+    )
 
 
 def message_from_json(data: Mapping[str, Any]) -> Message:
@@ -355,6 +385,10 @@ def message_from_json(data: Mapping[str, Any]) -> Message:
         ToolCall(**{k: v for k, v in call.items() if k in call_fields})
         for call in values.get("tool_calls") or ()
     )
+    if "parts" in values:
+        values["parts"] = tuple(
+            p if isinstance(p, str) else _attachment_from_json(p) for p in values["parts"]
+        )
     return Message(**values)
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "HttpError",
     "Reasoning",
     "Scenario",
+    "SentFile",
+    "SentPart",
     "Silence",
     "Text",
     "WireAdapter",
@@ -99,6 +101,23 @@ class Scenario:
     end: bool = True
 
 
+@attrs.frozen(kw_only=True)
+class SentFile:
+    """An attachment as a recorded request carried it: its bytes (decoded) or its URL.
+
+    ``media_type`` is what the wire said, or None where the provider's form does not carry one
+    (the suite then checks the bytes alone).
+    """
+
+    media_type: str | None
+    data: bytes | None = None
+    url: str | None = None
+
+
+#: One piece of a user turn as the provider received it.
+SentPart = str | SentFile
+
+
 class WireAdapter(ABC):
     """Speaks one provider's wire format for the conformance suite.
 
@@ -127,3 +146,18 @@ class WireAdapter(ABC):
     @abstractmethod
     def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
         """The (tool name, result text) pairs a recorded request sent back to the model."""
+
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        """Each user turn of a recorded request (not tool results), as its text and files in order.
+
+        Needed by the attachment tests; an adapter for a driver that accepts no attachments
+        may leave it out.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement user_turns()")
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        """The output JSON Schema a recorded request carried, as the provider received it.
+
+        Needed by the structured-output tests (None: the request asked for none).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement sent_schema()")

@@ -23,13 +23,18 @@ from __future__ import annotations
 from janito_core.testing.conformance.base import DriverFactory
 from janito_core.testing.conformance.bounds import DRIVER_DEFAULTS
 from janito_core.testing.conformance.capabilities import (
+    AUDIO_INPUT,
     CAPABILITIES,
     END_MARKER,
+    IMAGE_INPUT,
+    IMAGE_URL_INPUT,
     INVALID_JSON_ARGUMENTS,
     MALFORMED_EVENT,
     PARALLEL_TOOL_CALLS,
+    PDF_INPUT,
     REASONING,
     RETRY_AFTER,
+    STRUCTURED_OUTPUT,
     TEXT_AFTER_TOOL_CALL,
     USAGE,
 )
@@ -38,14 +43,19 @@ from janito_core.testing.conformance.guard import conformance_override
 from janito_core.testing.conformance.suite import DriverConformanceTests
 
 __all__ = [
+    "AUDIO_INPUT",
     "CAPABILITIES",
     "DRIVER_DEFAULTS",
     "END_MARKER",
+    "IMAGE_INPUT",
+    "IMAGE_URL_INPUT",
     "INVALID_JSON_ARGUMENTS",
     "MALFORMED_EVENT",
     "PARALLEL_TOOL_CALLS",
+    "PDF_INPUT",
     "REASONING",
     "RETRY_AFTER",
+    "STRUCTURED_OUTPUT",
     "TEXT_AFTER_TOOL_CALL",
     "USAGE",
     "DriverConformanceTests",

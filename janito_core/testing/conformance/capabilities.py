@@ -20,8 +20,24 @@ MALFORMED_EVENT = "malformed_event"
 #: line), so a body that stops cleanly between two events can be told from a whole answer.
 END_MARKER = "end_marker"
 
+#: The driver sends images (``image/png``, ``image/jpeg``) from their bytes.
+IMAGE_INPUT = "image_input"
+#: The driver sends a PDF (``application/pdf``) from its bytes.
+PDF_INPUT = "pdf_input"
+#: The driver sends audio (``audio/wav``) from its bytes.
+AUDIO_INPUT = "audio_input"
+#: The provider fetches an image from a URL the driver passes on (``accepts_urls``).
+IMAGE_URL_INPUT = "image_url_input"
+#: The provider constrains its answer to a JSON Schema (native structured output).
+STRUCTURED_OUTPUT = "structured_output"
+
 CAPABILITIES = frozenset(
     {
+        IMAGE_INPUT,
+        PDF_INPUT,
+        AUDIO_INPUT,
+        IMAGE_URL_INPUT,
+        STRUCTURED_OUTPUT,
         REASONING,
         INVALID_JSON_ARGUMENTS,
         TEXT_AFTER_TOOL_CALL,
