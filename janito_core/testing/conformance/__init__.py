@@ -15,7 +15,8 @@ needing it are skipped with that reason. A subclass may not quietly drop a stand
 that redefines it must mark the override with ``@conformance_override("reason")``.
 
 The suite is one mixin per topic (``text``, ``tools``, ``errors``, ``streams``, ``cancel``,
-``aio``) over ``base`` (fixtures, helpers, the checks after each test), assembled in ``suite``.
+``aio``, ``attachments``, ``structured``) over ``base`` (fixtures, helpers, the checks after
+each test), assembled in ``suite``.
 """
 
 from __future__ import annotations

@@ -147,22 +147,27 @@ class ConformanceBase:
     def generate(
         self,
         driver: LLMDriver,
-        prompt: str = "Hello there.",
+        prompt: str | None = "Hello there.",
         *,
         tools: Sequence[Tool] = (),
         cancel_event: threading.Event | None = None,
         on_event: Callable[[ev.Event, EventStream], object] | None = None,
         validate: bool = True,
+        **call: Any,
     ) -> Generation:
         """Stream a generation to its end and check it; ``on_event`` sees each event as it comes.
+
+        ``call`` goes to ``stream_generate`` as is (``messages``, ``attachments``,
+        ``output_schema``...).
 
         Checks: the generation has fully ended (``stream.join``) within ``PROMPTLY`` of the end
         of its stream, the order of events (unless ``validate`` is false, for a stream the test
         closes early) and the absence of the API key. A generation still running after
         ``DEADLINE`` is cancelled and fails the test.
         """
-        stream = driver.stream_generate(prompt, tools=tools, cancel_event=cancel_event)
+        stream = driver.stream_generate(prompt, tools=tools, cancel_event=cancel_event, **call)
         self._streams.append(stream)
+        self._last_stream = stream
         expired = threading.Event()
 
         def expire() -> None:
@@ -189,6 +194,12 @@ class ConformanceBase:
             validate_events(events)
         self.assert_key_absent(generation.events)
         return generation
+
+    def result(self, driver: LLMDriver, prompt: str | None = "Hello there.", **call: Any) -> Any:
+        """``generate``, then the stream's ``result()`` (a ``GenerationResult``; it raises what
+        ``generate()`` would: a typed ``GenerationError``, ``OutputError``)."""
+        self.generate(driver, prompt, **call)
+        return self._last_stream.result()
 
     def agenerate(
         self,

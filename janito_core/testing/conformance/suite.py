@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from janito_core.testing.conformance.aio import AsyncTests
+from janito_core.testing.conformance.attachments import AttachmentTests
 from janito_core.testing.conformance.cancel import CancelTests
 from janito_core.testing.conformance.errors import ErrorTests
 from janito_core.testing.conformance.streams import StreamTests
+from janito_core.testing.conformance.structured import StructuredOutputTests
 from janito_core.testing.conformance.text import TextTests
 from janito_core.testing.conformance.tools import ToolTests
 
@@ -13,7 +15,15 @@ from janito_core.testing.conformance.tools import ToolTests
 # Listed last to first: pytest collects a class's bases in reverse MRO, so the tests run text
 # first and asyncio last, as they always have.
 class DriverConformanceTests(
-    AsyncTests, CancelTests, StreamTests, ErrorTests, ToolTests, TextTests, standard=True
+    StructuredOutputTests,
+    AttachmentTests,
+    AsyncTests,
+    CancelTests,
+    StreamTests,
+    ErrorTests,
+    ToolTests,
+    TextTests,
+    standard=True,
 ):
     """Base class of a driver's conformance tests: set ``adapter`` to a ``WireAdapter``.
 
