@@ -16,8 +16,11 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from janito_core.attachments import Attachment
 from janito_core.messages import Message, ToolCall
 from janito_core.tools import Tool
+from janito_driver_mistral.attachments import content_chunk
+from janito_driver_mistral.output import response_format
 
 __all__ = [
     "BRIDGE_TEXT",
@@ -69,8 +72,14 @@ def request_kwargs(
     messages: Iterable[Message],
     tools: Iterable[Tool],
     options: Mapping[str, Any],
+    output_schema: Mapping[str, Any] | None = None,
+    output_name: str = "output",
 ) -> dict[str, Any]:
-    """The keyword arguments for ``Mistral.chat.stream`` carrying one neutral request."""
+    """The keyword arguments for ``Mistral.chat.stream`` carrying one neutral request.
+
+    ``output_schema`` becomes ``response_format`` (``janito_driver_mistral.output``), unless the
+    options hold a ``response_format`` passed by hand, which wins.
+    """
     wire_messages: list[dict[str, Any]] = []
     if system_prompt:
         wire_messages.append({"role": "system", "content": system_prompt})
@@ -86,6 +95,8 @@ def request_kwargs(
     wire_tools = [_tool(t) for t in tools]
     if wire_tools:
         kwargs["tools"] = wire_tools
+    if output_schema is not None:
+        kwargs["response_format"] = response_format(output_schema, output_name)
     for name, value in options.items():
         kwargs[OPTION_ALIASES.get(name, name)] = value
     return kwargs
@@ -105,7 +116,16 @@ def _message(message: Message) -> dict[str, Any]:
         if message.name is not None:
             wire["name"] = message.name
         return wire
+    if message.attachments:
+        return {"role": message.role, "content": [_chunk(part) for part in message.parts]}
+    # A text-only turn stays one string, as it always went out.
     return {"role": message.role, "content": message.content}
+
+
+def _chunk(part: str | Attachment) -> dict[str, Any]:
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    return content_chunk(part)
 
 
 def _tool_call(call: ToolCall, index: int) -> dict[str, Any]:

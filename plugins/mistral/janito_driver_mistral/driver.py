@@ -17,8 +17,9 @@ import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from janito_core.attachments import Attachment
 from janito_core.chat_completions import ChatCompletionsReader
 from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
@@ -28,6 +29,7 @@ from janito_core.redact import redact, redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_driver_mistral import attachments, output
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
 from janito_driver_mistral.reasoning import reasoning_effort
@@ -70,11 +72,17 @@ class MistralDriver(LLMDriver):
     ``reasoning=`` becomes ``reasoning_effort`` where the model takes one (see
     ``janito_driver_mistral.reasoning``); a ``reasoning_effort`` or ``prompt_mode`` passed by
     hand wins.
+
+    User turns may attach PNG, JPEG, WEBP and GIF images and PDFs (bytes or http(s) URLs), and
+    WAV or MP3 audio for Voxtral models (``janito_driver_mistral.attachments``).
+    ``output_schema=`` asks for strict JSON-schema output (``janito_driver_mistral.output``).
     """
 
     name = "mistral"
     default_model = "mistral-small-latest"
     api_key_env = (KEY_VARIABLE,)
+    accepts: ClassVar[frozenset[str]] = attachments.ACCEPTS
+    accepts_urls: ClassVar[frozenset[str]] = attachments.ACCEPTS
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
@@ -99,6 +107,17 @@ class MistralDriver(LLMDriver):
                     + ", ".join(sorted(known - RESERVED_OPTIONS))
                 )
 
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Refuse, at the call, a type Mistral does not take, audio for a model other than
+        Voxtral, and a URL Mistral cannot fetch (not http or https)."""
+        super().check_attachment(attachment)
+        attachments.check(attachment, self.config.model)
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """Refuse, at the call, a schema whose top is not an object or that holds an object of
+        arbitrary keys: strict mode cannot take them (``janito_driver_mistral.output``)."""
+        output.check_schema(schema)
+
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
@@ -111,6 +130,8 @@ class MistralDriver(LLMDriver):
             messages=request.messages,
             tools=request.tools,
             options=request.options,
+            output_schema=request.output_schema,
+            output_name=request.output_name,
         )
         effort = reasoning_effort(request.model, request.reasoning, request.options)
         if effort is not None:

@@ -7,12 +7,14 @@ events separated by ``\\n\\n``, ``data: [DONE]`` at the end, each tool call whol
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from janito_driver_mistral.driver import MistralDriver
 
+from janito_core.testing.conformance.capabilities import AUDIO_INPUT
 from janito_core.testing.scenario import (
     Call,
     Cut,
@@ -20,6 +22,8 @@ from janito_core.testing.scenario import (
     HttpError,
     Reasoning,
     Scenario,
+    SentFile,
+    SentPart,
     Silence,
     Text,
     WireAdapter,
@@ -162,6 +166,10 @@ class MistralWireAdapter(WireAdapter):
     """Turns neutral scenarios into Mistral SSE and reads tool results back from requests."""
 
     model = "mistral-small-latest"
+    unsupported = {
+        AUDIO_INPUT: "Mistral gives audio only to Voxtral models and the suite runs "
+        "mistral-small-latest; test_attachments.py sends audio to voxtral-mini-latest",
+    }
 
     def make_driver(self, base_url: str, **config: Any) -> MistralDriver:
         config.setdefault("model", self.model)
@@ -211,6 +219,17 @@ class MistralWireAdapter(WireAdapter):
             if m.get("role") == "tool"
         ]
 
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        messages: Sequence[Mapping[str, Any]] = (request.json or {}).get("messages", [])
+        return [_sent_parts(m.get("content")) for m in messages if m.get("role") == "user"]
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        response_format = (request.json or {}).get("response_format")
+        if not response_format or response_format.get("type") != "json_schema":
+            return None
+        schema: Mapping[str, Any] = response_format["json_schema"]["schema"]
+        return schema
+
     @staticmethod
     def _calls(calls: Sequence[Call], first: int) -> dict[str, Any]:
         # Native Mistral models send every call of a turn whole, together, with 9-char ids.
@@ -235,3 +254,39 @@ def _text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(c.get("text", "") for c in content if isinstance(c, Mapping))
     return ""
+
+
+def _sent_parts(content: Any) -> list[SentPart]:
+    """A user message's content as text and files: a string is one text part."""
+    if isinstance(content, str):
+        return [content]
+    parts: list[SentPart] = []
+    for chunk in content:
+        kind = chunk["type"]
+        if kind == "text":
+            parts.append(chunk["text"])
+        elif kind == "image_url":
+            image = chunk["image_url"]
+            parts.append(_sent_url(image if isinstance(image, str) else image["url"]))
+        elif kind == "document_url":
+            parts.append(_sent_url(chunk["document_url"]))
+        elif kind == "input_audio":
+            audio = chunk["input_audio"]
+            if audio.startswith(("http://", "https://")):
+                parts.append(SentFile(media_type=None, url=audio))
+            else:  # bare base64: the wire names no format
+                parts.append(SentFile(media_type=None, data=base64.b64decode(audio)))
+        else:
+            raise AssertionError(f"unexpected content chunk {kind!r}")
+    return parts
+
+
+def _sent_url(url: str) -> SentFile:
+    """A ``data:`` URL decoded to its type and bytes; another URL as it is (no type on the wire)."""
+    if not url.startswith("data:"):
+        return SentFile(media_type=None, url=url)
+    header, _, payload = url[5:].partition(",")
+    assert header.endswith(";base64"), f"a data URL that is not base64: {header!r}"
+    return SentFile(
+        media_type=header.removesuffix(";base64"), data=base64.b64decode(payload, validate=True)
+    )
