@@ -6,6 +6,9 @@ Prompt caching: ``cache`` names the parts of the request that end a cache prefix
 ``cache_control: {"type": "ephemeral"}``: ``"system"`` (the system prompt), ``"tools"`` (the
 last tool, so all tools), ``"messages"`` (the last message, so the whole conversation so far).
 A message whose ``provider_data`` holds ``{"anthropic": {"cache": True}}`` is marked too.
+
+A user turn's attachments become image and document blocks among its text blocks, in the turn's
+order (``attachments``); a turn without attachments keeps its one text block.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from janito_core.attachments import Attachment
 from janito_core.errors import InvalidRequestError
 from janito_core.messages import Message, ToolCall
 from janito_core.tools import Tool
+from janito_driver_anthropic.attachments import attachment_block
 from janito_driver_anthropic.stream import NAME
 
 __all__ = [
@@ -127,7 +132,21 @@ def _blocks(message: Message) -> tuple[str, list[dict[str, Any]]]:
         if message.is_error:
             result["is_error"] = True
         return "user", [result]
-    return "user", ([{"type": "text", "text": message.content}] if message.content else [])
+    if not message.attachments:
+        # A text-only turn goes out as it always has: its whole text in one block.
+        return "user", ([{"type": "text", "text": message.content}] if message.content else [])
+    return "user", [_user_block(part) for part in message.parts if _sendable(part)]
+
+
+def _sendable(part: str | Attachment) -> bool:
+    # The API refuses a text block with no visible text (a separator between two images).
+    return not isinstance(part, str) or bool(part.strip())
+
+
+def _user_block(part: str | Attachment) -> dict[str, Any]:
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    return attachment_block(part)
 
 
 def _tool_use(call: ToolCall) -> dict[str, Any]:

@@ -3,9 +3,9 @@ official ``anthropic`` SDK's async client.
 
 The SDK builds and sends the request (``messages.create(..., stream=True)``) and raises its HTTP
 errors; the event stream is read raw (``janito_core.sse``) by ``AnthropicReader``, since the
-SDK's typed event per chunk costs far more than the chunk itself. The only module of the package
-that imports the SDK, lazily (first request or first error to describe), so registering and
-constructing the driver stay cheap.
+SDK's typed event per chunk costs far more than the chunk itself. The SDK is imported lazily
+(here, and in ``output`` for its schema transform: first request, first output schema or first
+error to describe), so registering and constructing the driver stay cheap.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from janito_core.attachments import Attachment
 from janito_core.chat_completions import error_detail, json_event
 from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
@@ -26,7 +27,9 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_driver_anthropic.attachments import ACCEPTS, ACCEPTS_URLS, attachment_problem
 from janito_driver_anthropic.convert import RESERVED_OPTIONS, check_cache, request_kwargs
+from janito_driver_anthropic.output import apply_output, wire_schema
 from janito_driver_anthropic.reasoning import apply_reasoning
 from janito_driver_anthropic.stream import AnthropicReader
 
@@ -52,6 +55,8 @@ class AnthropicDriver(LLMDriver):
     name: ClassVar[str] = "anthropic"
     default_model: ClassVar[str] = "claude-haiku-4-5"
     api_key_env: ClassVar[tuple[str, ...]] = (KEY_VARIABLE,)
+    accepts: ClassVar[frozenset[str]] = ACCEPTS
+    accepts_urls: ClassVar[frozenset[str]] = ACCEPTS_URLS
 
     def __init__(self, *, cache: object = None, **config: Any) -> None:
         self.cache = check_cache(cache)
@@ -73,6 +78,17 @@ class AnthropicDriver(LLMDriver):
         if "cache" in options:
             check_cache(options["cache"])
 
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Refuse what Anthropic has no block for, and URLs it would not fetch or text not UTF-8."""
+        super().check_attachment(attachment)
+        problem = attachment_problem(attachment)
+        if problem is not None:
+            raise InvalidRequestError(f"the {self.name} driver {problem}")
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """Refuse a schema Anthropic's structured outputs cannot take (see ``output``)."""
+        wire_schema(schema)
+
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
@@ -88,6 +104,7 @@ class AnthropicDriver(LLMDriver):
             cache=cache,
         )
         apply_reasoning(kwargs, request.reasoning)
+        apply_output(kwargs, request.output_schema)
         accepted = _accepted()
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in accepted}
         if extra:
