@@ -3,17 +3,21 @@
 Shapes follow the API reference and the recorded cassettes: ``event: <type>`` + ``data: {json}``
 pairs; ``message_start`` (input usage), ``content_block_start/delta/stop`` per block (text,
 thinking with a ``signature_delta``, tool_use with ``input_json_delta`` fragments),
-``message_delta`` (stop reason, output usage) and ``message_stop`` at the end.
+``message_delta`` (stop reason, output usage) and ``message_stop`` at the end. Requests are read
+back for their tool results, user turns (text, image and document blocks) and output schema
+(``output_config.format``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from janito_driver_anthropic.driver import AnthropicDriver
 
+from janito_core.testing.conformance.capabilities import AUDIO_INPUT
 from janito_core.testing.scenario import (
     Call,
     Cut,
@@ -21,6 +25,8 @@ from janito_core.testing.scenario import (
     HttpError,
     Reasoning,
     Scenario,
+    SentFile,
+    SentPart,
     Silence,
     Text,
     WireAdapter,
@@ -34,6 +40,7 @@ __all__ = [
     "error_reply",
     "event",
     "read_usage",
+    "sent_part",
     "stream_reply",
 ]
 
@@ -180,6 +187,9 @@ class AnthropicWireAdapter(WireAdapter):
     """Turns neutral scenarios into Anthropic SSE and reads tool results back from requests."""
 
     model = "claude-haiku-4-5"
+    unsupported = {
+        AUDIO_INPUT: "the Messages API has no audio content block; the driver refuses audio",
+    }
 
     def make_driver(self, base_url: str, **config: Any) -> AnthropicDriver:
         config.setdefault("model", self.model)
@@ -238,6 +248,30 @@ class AnthropicWireAdapter(WireAdapter):
         items += [delta, {"type": "message_stop"}]
         return stream_reply(items, delay=scenario.delay)
 
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        # Tool results travel in user turns too; a turn of results alone is not the user's, and
+        # the blocks after the results in a merged turn are.
+        turns: list[list[SentPart]] = []
+        for message in (request.json or {}).get("messages", []):
+            if message.get("role") != "user":
+                continue
+            content = message.get("content")
+            if isinstance(content, str):
+                turns.append([content])
+                continue
+            blocks = [b for b in content if b.get("type") != "tool_result"]
+            if blocks:
+                turns.append([sent_part(b) for b in blocks])
+        return turns
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        form = ((request.json or {}).get("output_config") or {}).get("format")
+        if form is None:
+            return None
+        assert form["type"] == "json_schema", f"an output format of another kind: {form!r}"
+        schema: Mapping[str, Any] = form["schema"]
+        return schema
+
     def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
         messages: Sequence[Mapping[str, Any]] = (request.json or {}).get("messages", [])
         names: dict[str, str] = {}
@@ -271,6 +305,23 @@ class AnthropicWireAdapter(WireAdapter):
     @staticmethod
     def _error(error: HttpError) -> Reply:
         return error_reply(error.status, error.message, error.retry_after)
+
+
+def sent_part(block: Mapping[str, Any]) -> SentPart:
+    """A user turn's content block as the text or file it carries."""
+    if block["type"] == "text":
+        return str(block["text"])
+    if block["type"] not in ("image", "document"):
+        raise AssertionError(f"a block of an unexpected type in a user turn: {block!r}")
+    source = block["source"]
+    if source["type"] == "url":
+        return SentFile(media_type=None, url=source["url"])
+    if source["type"] == "base64":
+        data = base64.b64decode(source["data"], validate=True)
+        return SentFile(media_type=source["media_type"], data=data)
+    if source["type"] == "text":
+        return SentFile(media_type=source["media_type"], data=source["data"].encode("utf-8"))
+    raise AssertionError(f"a source of an unexpected type: {source!r}")
 
 
 def _text(content: Any) -> str:
