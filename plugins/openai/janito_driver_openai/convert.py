@@ -11,7 +11,13 @@ from typing import Any
 
 from janito_core.driver import ProviderRequest
 from janito_core.messages import Message, ToolCall
+from janito_driver_openai.content import chat_content, responses_content
 from janito_driver_openai.effort import hand_set, wire_effort
+from janito_driver_openai.structured import (
+    chat_response_format,
+    responses_text_format,
+    system_prompt_for,
+)
 
 __all__ = ["RESERVED_OPTIONS", "chat_arguments", "responses_arguments"]
 
@@ -36,10 +42,11 @@ def chat_arguments(
     accepted: Collection[str],
     openai_endpoint: bool,
     reasoning_content: bool = False,
+    structured_output: str = "json_schema",
 ) -> dict[str, Any]:
-    """``chat.completions.create`` keywords for ``request`` (streaming, with usage, and
-    ``reasoning_effort`` for ``request.reasoning``); ``reasoning_content``: see
-    ``chat_messages``."""
+    """``chat.completions.create`` keywords for ``request`` (streaming, with usage,
+    ``reasoning_effort`` for ``request.reasoning`` and ``response_format`` for its output
+    schema, in ``structured_output`` mode); ``reasoning_content``: see ``chat_messages``."""
     options = dict(request.options)
     # OpenAI deprecated max_tokens (its reasoning models reject it); compatible servers may
     # only know max_tokens, so it is renamed for OpenAI's own endpoint only.
@@ -58,9 +65,14 @@ def chat_arguments(
     arguments = _split(options, accepted)
     arguments.update(
         model=request.model,
-        messages=chat_messages(request, reasoning_content=reasoning_content),
+        messages=chat_messages(
+            request, reasoning_content=reasoning_content, structured_output=structured_output
+        ),
         stream=True,
     )
+    response_format = chat_response_format(request, structured_output)
+    if response_format is not None:
+        arguments["response_format"] = response_format
     if stream_options is not None:
         arguments["stream_options"] = stream_options
     if request.tools:
@@ -72,9 +84,13 @@ def chat_arguments(
 
 
 def chat_messages(
-    request: ProviderRequest, *, reasoning_content: bool = False
+    request: ProviderRequest,
+    *,
+    reasoning_content: bool = False,
+    structured_output: str = "json_schema",
 ) -> list[dict[str, Any]]:
-    """The conversation as Chat Completions messages, the system prompt first.
+    """The conversation as Chat Completions messages, the system prompt first (with the output
+    schema in ``json_object`` mode); a user turn's attachments become content parts.
 
     Only the neutral fields go out: what other drivers keep in ``provider_data`` (signatures,
     encrypted reasoning) means nothing here and is left behind, whoever produced the history.
@@ -83,8 +99,9 @@ def chat_messages(
     carries its reasoning as ``reasoning_content``.
     """
     messages: list[dict[str, Any]] = []
-    if request.system_prompt:
-        messages.append({"role": "system", "content": request.system_prompt})
+    system_prompt = system_prompt_for(request, structured_output)
+    if system_prompt:
+        messages.append({"role": "system", "content": system_prompt})
     previous: Message | None = None
     for message in request.messages:
         if message.role == "assistant":
@@ -100,6 +117,8 @@ def chat_messages(
             messages.append(
                 {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
             )
+        elif message.role == "user":
+            messages.append({"role": "user", "content": chat_content(message)})
         else:
             messages.append({"role": message.role, "content": message.content})
         previous = message
@@ -130,10 +149,15 @@ def _chat_assistant(message: Message, *, reasoning_content: bool) -> dict[str, A
 
 
 def responses_arguments(
-    request: ProviderRequest, *, accepted: Collection[str], provider_key: str = PROVIDER_KEY
+    request: ProviderRequest,
+    *,
+    accepted: Collection[str],
+    provider_key: str = PROVIDER_KEY,
+    structured_output: str = "json_schema",
 ) -> dict[str, Any]:
-    """``responses.create`` keywords for ``request`` (streaming, and ``reasoning`` with a summary
-    for ``request.reasoning``); ``provider_key``: see ``responses_input``."""
+    """``responses.create`` keywords for ``request`` (streaming, ``reasoning`` with a summary
+    for ``request.reasoning`` and ``text.format`` for its output schema, in
+    ``structured_output`` mode); ``provider_key``: see ``responses_input``."""
     options = dict(request.options)
     for generic in ("max_tokens", "max_completion_tokens"):
         if generic in options and "max_output_tokens" not in options:
@@ -151,6 +175,10 @@ def responses_arguments(
             options["reasoning"] = (
                 {"effort": effort} if asked_off else {"effort": effort, "summary": "auto"}
             )
+    text_format = responses_text_format(request, structured_output)
+    if text_format is not None:
+        # Beside what the caller set in text (verbosity); a format of its own is refused.
+        options["text"] = {**(options.get("text") or {}), "format": text_format}
     stored = options.get("store") is not False
     arguments = _split(options, accepted)
     arguments.update(
@@ -158,8 +186,9 @@ def responses_arguments(
         input=responses_input(request, stored=stored, provider_key=provider_key),
         stream=True,
     )
-    if request.system_prompt:
-        arguments["instructions"] = request.system_prompt
+    instructions = system_prompt_for(request, structured_output)
+    if instructions:
+        arguments["instructions"] = instructions
     if request.tools:
         # The Responses API makes function tools strict by default, which rejects any schema
         # that is not closed and fully required; the tools here are ordinary JSON schemas.
@@ -190,6 +219,8 @@ def responses_input(
                     "output": message.content,
                 }
             )
+        elif message.role == "user":
+            items.append({"role": "user", "content": responses_content(message)})
         else:
             items.append({"role": message.role, "content": message.content})
     return items

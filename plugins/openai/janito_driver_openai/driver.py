@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import httpx2
 import openai
 
+from janito_core.attachments import Attachment
 from janito_core.chat_completions import ChatCompletionsReader, error_detail, json_event
 from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
@@ -27,7 +28,14 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_driver_openai.content import (
+    CHAT_ACCEPTS,
+    CHAT_ACCEPTS_URLS,
+    RESPONSES_ACCEPTS,
+    RESPONSES_ACCEPTS_URLS,
+)
 from janito_driver_openai.convert import RESERVED_OPTIONS, chat_arguments, responses_arguments
+from janito_driver_openai.structured import MODES, check_format_options, check_schema
 
 if TYPE_CHECKING:
     from janito_driver_openai.responses import ResponsesReader
@@ -54,11 +62,19 @@ class OpenAIDriver(LLMDriver):
     ``max_retries``), ``api="responses"`` selects the Responses API instead of Chat
     Completions. Other call options go to the provider as they are (``max_tokens`` is renamed
     where the endpoint wants another name; names the SDK does not know travel in the body).
+
+    What a compatible server takes differs from OpenAI: ``accepts`` / ``accepts_urls`` (media
+    types or ``"image/*"`` patterns) replace the API's own sets, and
+    ``structured_output="json_object"`` serves a server without json_schema (the presets set
+    these; see the README).
     """
 
     name: ClassVar[str] = "openai"
     default_model: ClassVar[str] = "gpt-4o-mini"
     api_key_env: ClassVar[tuple[str, ...]] = (KEY_VARIABLE,)
+    # Chat's, the default API; each instance holds those of its API (or its preset's).
+    accepts: ClassVar[frozenset[str]] = CHAT_ACCEPTS
+    accepts_urls: ClassVar[frozenset[str]] = CHAT_ACCEPTS_URLS
 
     def __init__(
         self,
@@ -66,10 +82,19 @@ class OpenAIDriver(LLMDriver):
         api: str = "chat",
         quirks: Collection[str] = (),
         azure_api_version: str | None = None,
+        accepts: Collection[str] | None = None,
+        accepts_urls: Collection[str] | None = None,
+        structured_output: str = "json_schema",
         **config: Any,
     ) -> None:
         if api not in APIS:
             raise DriverConfigError(f"api must be one of {', '.join(APIS)}; got {api!r}")
+        if structured_output not in MODES:
+            raise DriverConfigError(
+                f"structured_output must be one of {', '.join(MODES)}; got {structured_output!r}"
+            )
+        media = _media_types("accepts", accepts)
+        media_urls = _media_types("accepts_urls", accepts_urls)
         if isinstance(quirks, str) or not set(quirks) <= QUIRKS:
             raise DriverConfigError(
                 f"quirks must be a collection of {', '.join(sorted(QUIRKS))}; got {quirks!r}"
@@ -94,6 +119,16 @@ class OpenAIDriver(LLMDriver):
             raise DriverConfigError(f"The {self.name} driver needs a model: pass model=...")
         self.api = api
         self.quirks = frozenset(quirks)
+        self.structured_output = structured_output
+        default, default_urls = (
+            (RESPONSES_ACCEPTS, RESPONSES_ACCEPTS_URLS)
+            if api == "responses"
+            else (CHAT_ACCEPTS, CHAT_ACCEPTS_URLS)
+        )
+        # What this instance takes depends on its API and preset, so it is the instance's
+        # (mypy reads the base's ClassVar as class-only).
+        self.accepts = default if media is None else media  # type: ignore[misc]
+        self.accepts_urls = default_urls if media_urls is None else media_urls  # type: ignore[misc]
         self.azure_api_version = azure_api_version
         self._key_variable = self.api_key_env[0] if self.api_key_env else None
         self._clients = ClientHolder(self._new_client, _close_client, name=self.name)
@@ -117,10 +152,33 @@ class OpenAIDriver(LLMDriver):
                 "from the driver's configuration"
             )
 
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Refuse what this API (or preset) cannot send, at the call; audio on the Responses
+        API says where it can go."""
+        if (
+            self.api == "responses"
+            and attachment.kind == "audio"
+            and attachment.media_type not in self.accepts
+        ):
+            raise InvalidRequestError(
+                f"the {self.name} driver cannot send {attachment.media_type} on the Responses "
+                "API: its input takes no audio (api='chat' takes wav and mp3)"
+            )
+        super().check_attachment(attachment)
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """Refuse a schema without an object at the top, or one asked for while the driver's
+        options set an output format of their own."""
+        check_schema(schema, driver=self.name)
+        check_format_options(self.config.options, driver=self.name)
+
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
         """Send one streaming request and yield its parts in response order."""
+        if request.output_schema is not None:
+            # The call's own options meet the schema only here (check_options does not see it).
+            check_format_options(request.options, driver=self.name)
         where = self._where()
         reader: ChatCompletionsReader | ResponsesReader
         async with self._clients.use() as client:
@@ -135,7 +193,10 @@ class OpenAIDriver(LLMDriver):
                     provider_key=self.name,
                 )
                 arguments = responses_arguments(
-                    request, accepted=_accepted("responses"), provider_key=self.name
+                    request,
+                    accepted=_accepted("responses"),
+                    provider_key=self.name,
+                    structured_output=self.structured_output,
                 )
                 stream = await client.responses.create(**arguments)
             else:
@@ -147,6 +208,7 @@ class OpenAIDriver(LLMDriver):
                     accepted=_accepted("chat"),
                     openai_endpoint=client.base_url.host == "api.openai.com",
                     reasoning_content="reasoning_content" in self.quirks,
+                    structured_output=self.structured_output,
                 )
                 stream = await client.chat.completions.create(**arguments)
             # Closed however the generator ends, a cancel included: the server sees it go.
@@ -240,6 +302,17 @@ class OpenAIDriver(LLMDriver):
             return "OpenAI"
         # A preset names its provider: "deepseek at https://api.deepseek.com".
         return f"the server at {url}" if self.name == "openai" else f"{self.name} at {url}"
+
+
+def _media_types(keyword: str, value: Collection[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not all(isinstance(v, str) and "/" in v for v in value):
+        raise DriverConfigError(
+            f"{keyword} must be a collection of media types or patterns like 'image/*'; "
+            f"got {value!r}"
+        )
+    return frozenset(value)
 
 
 @functools.cache

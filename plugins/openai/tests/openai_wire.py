@@ -12,6 +12,7 @@ Responses: ``event:`` + ``data:`` pairs, each data object carrying its ``type`` 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 
 from janito_driver_openai.driver import OpenAIDriver
 
+from janito_core.testing.conformance.capabilities import AUDIO_INPUT
 from janito_core.testing.scenario import (
     Call,
     Cut,
@@ -26,6 +28,8 @@ from janito_core.testing.scenario import (
     HttpError,
     Reasoning,
     Scenario,
+    SentFile,
+    SentPart,
     Silence,
     Text,
     WireAdapter,
@@ -192,6 +196,17 @@ class ChatWireAdapter(WireAdapter):
             for m in messages
             if m.get("role") == "tool"
         ]
+
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        messages: Sequence[Mapping[str, Any]] = (request.json or {}).get("messages", [])
+        return [_turn(m.get("content"), _chat_part) for m in messages if m.get("role") == "user"]
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        response_format = (request.json or {}).get("response_format") or {}
+        if response_format.get("type") != "json_schema":
+            return None
+        schema: Mapping[str, Any] = response_format["json_schema"]["schema"]
+        return schema
 
 
 # -- Responses -------------------------------------------------------------------------------
@@ -431,6 +446,9 @@ class ResponsesWireAdapter(ChatWireAdapter):
     """The Responses API (``POST /v1/responses``) for the conformance suite."""
 
     api = "responses"
+    unsupported = {
+        AUDIO_INPUT: "the Responses API's input content has no audio part (text, image, file)"
+    }
 
     def reply(self, scenario: Scenario) -> Reply:
         if scenario.error is not None:
@@ -445,6 +463,74 @@ class ResponsesWireAdapter(ChatWireAdapter):
             for i in items
             if i.get("type") == "function_call_output"
         ]
+
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        items: Sequence[Mapping[str, Any]] = (request.json or {}).get("input", [])
+        return [
+            _turn(i.get("content"), _responses_part)
+            for i in items
+            if i.get("role") == "user" and i.get("type", "message") == "message"
+        ]
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        text_format = ((request.json or {}).get("text") or {}).get("format") or {}
+        if text_format.get("type") != "json_schema":
+            return None
+        schema: Mapping[str, Any] = text_format["schema"]
+        return schema
+
+
+# -- user turns as sent ----------------------------------------------------------------------
+
+_AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+
+
+def _turn(content: Any, part: Any) -> list[SentPart]:
+    """A user message's content as the kit's sent parts (a string is one text part)."""
+    if isinstance(content, str):
+        return [content] if content else []
+    return [part(p) for p in content or ()]
+
+
+def sent_file(url: str, media_type: str | None = None) -> SentFile:
+    """A data URL decoded to its type and bytes, or any other URL as it is."""
+    if not url.startswith("data:"):
+        return SentFile(media_type=media_type, url=url)
+    header, _, payload = url[5:].partition(",")
+    assert header.endswith(";base64"), f"a data URL that is not base64: {url[:40]!r}"
+    return SentFile(
+        media_type=header[: -len(";base64")], data=base64.b64decode(payload, validate=True)
+    )
+
+
+def _chat_part(part: Mapping[str, Any]) -> SentPart:
+    kind = part.get("type")
+    if kind == "text":
+        return str(part["text"])
+    if kind == "image_url":
+        return sent_file(part["image_url"]["url"])
+    if kind == "input_audio":
+        audio = part["input_audio"]
+        return SentFile(
+            media_type=_AUDIO_TYPES[audio["format"]],
+            data=base64.b64decode(audio["data"], validate=True),
+        )
+    if kind == "file":
+        return sent_file(part["file"]["file_data"])
+    raise AssertionError(f"an unknown Chat content part: {part!r}")
+
+
+def _responses_part(part: Mapping[str, Any]) -> SentPart:
+    kind = part.get("type")
+    if kind == "input_text":
+        return str(part["text"])
+    if kind == "input_image":
+        return sent_file(part["image_url"])
+    if kind == "input_file":
+        if "file_url" in part:
+            return sent_file(part["file_url"])
+        return sent_file(part["file_data"])
+    raise AssertionError(f"an unknown Responses content part: {part!r}")
 
 
 # -- errors ----------------------------------------------------------------------------------
