@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -156,3 +157,16 @@ def test_opening_without_create_needs_the_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no logs yet"):
         Store.open(tmp_path / "logs.db", create=False)
     assert not (tmp_path / "logs.db").exists()
+
+
+def test_attachments_are_kept_whole() -> None:
+    from janito_core import Attachment
+    from janito_core.testing import media
+
+    picture = Attachment.from_bytes(media.png(4), filename="p.png")
+    link = Attachment.from_url("https://example.com/doc.pdf")
+    turn = Message.user("Compare", picture, "with", link)
+    data = json.loads(json.dumps(message_to_json(turn)))
+    assert message_from_json(data) == turn
+    # A text-only turn is written as before: no parts.
+    assert "parts" not in message_to_json(Message.user("hi"))

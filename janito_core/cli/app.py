@@ -115,6 +115,19 @@ def _add_run(run: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="a generation option (value read as JSON when it parses), e.g. -o temperature=0.2",
     )
+    run.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a file (an image, PDF, audio...) or an http(s) URL; repeat for more",
+    )
+    run.add_argument(
+        "--schema",
+        metavar="FILE.json",
+        help="ask for structured output following this JSON Schema; prints the parsed JSON",
+    )
     run.add_argument("--events", action="store_true", help="print every event as a JSON line")
     run.add_argument(
         "--no-stream", action="store_true", help="print the whole answer at the end, at once"

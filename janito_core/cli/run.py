@@ -33,6 +33,7 @@ from janito_core.cli.prompt import PromptError, read_prompt
 
 if TYPE_CHECKING:
     from janito_core import events as ev
+    from janito_core.attachments import Attachment
     from janito_core.cli.store import Conversation, Exchange, Store
     from janito_core.driver import LLMDriver
     from janito_core.streams import EventStream
@@ -122,6 +123,8 @@ def _generate(
     }
     try:
         options = parse_options(args.option)
+        attachments = [attachment_of(item) for item in args.attach]
+        schema = read_schema(args.schema) if args.schema else None
         driver = get_driver(name, **config)
     except (JanitoError, ValueError) as exc:
         raise _Failed(str(exc)) from exc
@@ -133,6 +136,8 @@ def _generate(
                 messages=conversation.history if conversation else None,
                 system_prompt=system,
                 reasoning=args.reasoning,
+                attachments=attachments,
+                output_schema=schema,
                 **options,
             )
         except (JanitoError, ValueError) as exc:
@@ -144,9 +149,14 @@ def _generate(
                 reader.take(event)
         duration = time.time() - started
         finished = reader.finished
-        whole = args.no_stream and not args.events
-        completed = finished is not None and finished.status == "completed"
-        console.end_answer(reader.text if whole and completed else None)
+        whole = (args.no_stream or schema is not None) and not args.events
+        status = finished.status if finished is not None else "cancelled"
+        answer = reader.text
+        if schema is not None and status == "completed":
+            answer, failure = _structured(stream)
+            if failure is not None:  # an answer that does not fit the schema is a failed run
+                reader.failure, status = failure, "error"
+        console.end_answer(answer if whole and status == "completed" else None)
     finally:
         console.stop_waiting()
         driver.close()
@@ -166,22 +176,57 @@ def _generate(
             prompt=prompt,
             answer=reader.text,
             options=options,
-            status=finished.status,
+            status=status,
             finish_reason=finished.finish_reason,
             error=reader.failure,
             usage=finished.usage,
-            messages=(Message.user(prompt), *finished.messages),
+            messages=(Message.user(prompt, *attachments), *finished.messages),
         )
         _log(exchange, store, driver.config.api_key, console)
     if console.stdout_closed:
         return EXIT_CLOSED_PIPE
-    if finished is None or finished.status == "cancelled":
+    if status == "cancelled":
         console.note("janito-drivers: cancelled\n")
         return EXIT_CANCELLED
-    if finished.status == "error":
+    if status == "error":
         console.note(f"janito-drivers: {reader.failure or 'the generation failed'}\n")
         return EXIT_ERROR
     return EXIT_OK
+
+
+def attachment_of(item: str) -> Attachment:
+    """The ``-a`` argument ``item`` as an attachment: an http(s) or gs URL, else a file."""
+    from janito_core.attachments import Attachment
+
+    if re.match(r"^(https?|gs)://", item):
+        return Attachment.from_url(item)
+    return Attachment.from_path(item)
+
+
+def read_schema(path: str) -> dict[str, Any]:
+    """The JSON Schema in the file ``path`` (``--schema``); ``ValueError`` saying what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            schema = json.load(file)
+    except OSError as exc:
+        raise ValueError(f"--schema {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"--schema {path}: not JSON ({exc})") from None
+    if not isinstance(schema, dict):
+        kind = type(schema).__name__
+        raise ValueError(f"--schema {path}: a JSON Schema is an object, not {kind}")
+    return schema
+
+
+def _structured(stream: EventStream) -> tuple[str, str | None]:
+    """The parsed answer as indented JSON, or the raw text and why it does not fit."""
+    from janito_core.errors import OutputError
+
+    try:
+        output = stream.result().output
+    except OutputError as exc:
+        return exc.text, str(exc)
+    return json.dumps(output, indent=2, ensure_ascii=False), None
 
 
 def _settings(
@@ -207,7 +252,8 @@ class _Reader:
 
     def __init__(self, args: argparse.Namespace, console: Console) -> None:
         self._events = bool(args.events)
-        self._stream = not args.no_stream
+        # Structured output is printed once parsed, not as it streams.
+        self._stream = not args.no_stream and not getattr(args, "schema", None)
         self._console = console
         self._pieces: list[str] = []
         self.model: str | None = None

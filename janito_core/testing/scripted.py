@@ -68,6 +68,10 @@ class _Script(LLMDriver):
     default_model = "scripted-1"
     requires_api_key = False
     end_marker = False
+    # A stand-in for any provider: it takes every attachment, so code that sends them can be
+    # tested; ``requests`` shows what it got.
+    accepts = frozenset({"*/*"})
+    accepts_urls = frozenset({"*/*"})
 
     def __init__(self, rounds: Sequence[Sequence[Step]] = (), **config: Any) -> None:
         super().__init__(**config)
