@@ -29,6 +29,7 @@ __all__ = [
     "RESPONSES_ACCEPTS_URLS",
     "chat_content",
     "responses_content",
+    "unsendable",
 ]
 
 #: The image formats OpenAI's vision guide lists (GIF: not animated).
@@ -67,6 +68,24 @@ RESPONSES_ACCEPTS_URLS = IMAGES | DOCUMENTS
 _UNNAMED = "document"
 
 
+def unsendable(attachment: Attachment, api: str) -> str | None:
+    """Why ``api``'s content parts cannot carry ``attachment`` whatever a server takes, or None.
+
+    ``accepts`` says what a server takes; this is what the wire form can hold at all, so a
+    preset or a caller's ``accepts`` cannot ask for what would go out malformed."""
+    if attachment.kind == "video":
+        return "neither OpenAI API has a content part for video"
+    if attachment.kind != "audio":
+        return None
+    if api == "responses":
+        return "the Responses API's input has no audio part (api='chat' takes wav and mp3)"
+    if attachment.media_type not in AUDIO_FORMATS:
+        return "Chat's input_audio takes wav and mp3 only"
+    if attachment.url is not None:
+        return "Chat's input_audio takes the audio's bytes, not a URL"
+    return None
+
+
 def chat_content(message: Message) -> str | list[dict[str, Any]]:
     """A user turn's ``content`` for Chat Completions: its text, or its parts in order."""
     if not message.attachments:
@@ -82,13 +101,13 @@ def _chat_part(attachment: Attachment) -> dict[str, Any]:
     if attachment.kind == "image":
         return {"type": "image_url", "image_url": {"url": attachment.data_url()}}
     if attachment.kind == "audio":
-        audio_format = AUDIO_FORMATS.get(attachment.media_type)
-        if audio_format is None or attachment.data is None:
-            # check_attachment refuses these at the call; reaching here is a driver bug.
-            raise ValueError(f"Chat Completions cannot carry {attachment!r}")
+        # Only wav and mp3 bytes get here (``unsendable``).
         return {
             "type": "input_audio",
-            "input_audio": {"data": attachment.base64(), "format": audio_format},
+            "input_audio": {
+                "data": attachment.base64(),
+                "format": AUDIO_FORMATS[attachment.media_type],
+            },
         }
     return {
         "type": "file",
@@ -112,8 +131,6 @@ def _responses_part(attachment: Attachment) -> dict[str, Any]:
         # The API reference marks detail required ("auto" is its default), and compatible
         # servers that validate against it refuse the part without one.
         return {"type": "input_image", "image_url": attachment.data_url(), "detail": "auto"}
-    if attachment.kind == "audio" or attachment.kind == "video":
-        raise ValueError(f"the Responses API cannot carry {attachment!r}")
     if attachment.url is not None:
         return {"type": "input_file", "file_url": attachment.url}
     return {

@@ -33,6 +33,7 @@ from janito_driver_openai.content import (
     CHAT_ACCEPTS_URLS,
     RESPONSES_ACCEPTS,
     RESPONSES_ACCEPTS_URLS,
+    unsendable,
 )
 from janito_driver_openai.convert import RESERVED_OPTIONS, chat_arguments, responses_arguments
 from janito_driver_openai.structured import MODES, check_format_options, check_schema
@@ -153,16 +154,12 @@ class OpenAIDriver(LLMDriver):
             )
 
     def check_attachment(self, attachment: Attachment) -> None:
-        """Refuse what this API (or preset) cannot send, at the call; audio on the Responses
-        API says where it can go."""
-        if (
-            self.api == "responses"
-            and attachment.kind == "audio"
-            and attachment.media_type not in self.accepts
-        ):
+        """Refuse, at the call, what the server does not take (``accepts``, ``accepts_urls``)
+        or what this API's content parts cannot carry at all (audio on Responses, ...)."""
+        problem = unsendable(attachment, self.api)
+        if problem is not None:
             raise InvalidRequestError(
-                f"the {self.name} driver cannot send {attachment.media_type} on the Responses "
-                "API: its input takes no audio (api='chat' takes wav and mp3)"
+                f"the {self.name} driver cannot send {attachment.media_type}: {problem}"
             )
         super().check_attachment(attachment)
 
