@@ -3,7 +3,10 @@
 The wire, in full:
 
 - ``POST {base_url}/v1/generate`` with ``Authorization: Bearer <key>`` and a JSON body
-  ``{"model", "system", "messages", "tools", "options"}``.
+  ``{"model", "system", "messages", "tools", "options"}``, plus ``"response_schema"`` (a JSON
+  Schema of an object) when the answer must be JSON of that shape.
+- A message's ``content`` is its text; a user turn with images makes it a list, in order, of
+  ``{"type": "text", "text"}`` and ``{"type": "image", "media_type", "data"}`` (base64).
 - ``200``: newline-delimited JSON, one object a line, in response order:
   ``{"type": "text", "text"}``, ``{"type": "reasoning", "text"}``,
   ``{"type": "tool_call", "id", "name", "arguments"}`` (arguments: JSON text),
@@ -23,15 +26,16 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from janito_core import LLMDriver, Message
+from janito_core import Attachment, LLMDriver, Message
 from janito_core.abort import shutdown_socket
 from janito_core.driver import ProviderRequest, RequestContext
 from janito_core.parts import FinishPart, Part, ReasoningPart, TextPart, ToolCallPart, UsagePart
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
+from janito_core.structured import require_object
 from janito_core.usage import Usage
 
 __all__ = ["ExampleDriver"]
@@ -53,6 +57,12 @@ class ExampleDriver(LLMDriver):
     name = "example"
     default_model = "example-1"
     api_key_env = (KEY_VARIABLE,)
+    # What a user turn may attach: the harness refuses anything else at the call, naming the
+    # driver and the type. The example server takes images as bytes and fetches no URLs, so
+    # ``accepts_urls`` stays empty and an image URL is refused too.
+    accepts: ClassVar[frozenset[str]] = frozenset(
+        {"image/png", "image/jpeg", "image/gif", "image/webp"}
+    )
 
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
@@ -67,6 +77,10 @@ class ExampleDriver(LLMDriver):
             in_flight, self._in_flight = self._in_flight, set()
         for context in in_flight:
             context.abort()
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """The example server constrains answers to object schemas only; refuse the rest now."""
+        require_object(schema, driver=self.name)
 
     def stream_request(self, request: ProviderRequest, context: RequestContext) -> Iterator[Part]:
         with self._lock:
@@ -267,7 +281,7 @@ def _usage(event: dict[str, Any]) -> Usage:
 
 
 def _request_body(request: ProviderRequest) -> dict[str, Any]:
-    return {
+    body = {
         "model": request.model,
         "system": request.system_prompt,
         "messages": [_message(m) for m in request.messages],
@@ -277,10 +291,19 @@ def _request_body(request: ProviderRequest) -> dict[str, Any]:
         ],
         "options": dict(request.options),
     }
+    if request.output_schema is not None:
+        # Sent on every request of a generation, tool rounds included; the harness parses the
+        # final answer into ``result.output``.
+        body["response_schema"] = dict(request.output_schema)
+    return body
 
 
 def _message(message: Message) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    content: str | list[dict[str, Any]] = message.content
+    if message.attachments:
+        # Every part in order; a text-only turn keeps its plain string.
+        content = [_part(p) for p in message.parts]
+    wire: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         wire["tool_calls"] = [
             {
@@ -296,3 +319,10 @@ def _message(message: Message) -> dict[str, Any]:
     if message.role == "tool":
         wire.update(tool_call_id=message.tool_call_id, name=message.name, is_error=message.is_error)
     return wire
+
+
+def _part(part: str | Attachment) -> dict[str, Any]:
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    # Only images get here: ``accepts`` let nothing else through, and no URL.
+    return {"type": "image", "media_type": part.media_type, "data": part.base64()}

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from janito_driver_example.driver import ExampleDriver
 
 from janito_core import LLMDriver
+from janito_core.testing.conformance.capabilities import (
+    AUDIO_INPUT,
+    IMAGE_URL_INPUT,
+    PDF_INPUT,
+)
 from janito_core.testing.scenario import (
     Call,
     Cut,
     Garbage,
     Reasoning,
     Scenario,
+    SentFile,
+    SentPart,
     Silence,
     Text,
     WireAdapter,
@@ -27,7 +36,15 @@ def _line(event: dict[str, Any], delay: float) -> Send:
 
 
 class ExampleWireAdapter(WireAdapter):
-    """Neutral scenarios as example-wire responses; the example wire supports every capability."""
+    """Neutral scenarios as example-wire responses, and requests read back for the suite."""
+
+    # What the provider lacks, and why: the suite skips those tests, saying so. It also checks
+    # that the driver's ``accepts`` agrees (a type declared here must be refused at the call).
+    unsupported = {
+        PDF_INPUT: "the example wire carries images only",
+        AUDIO_INPUT: "the example wire carries images only",
+        IMAGE_URL_INPUT: "the example server fetches no URLs; images go as bytes",
+    }
 
     def make_driver(self, base_url: str, **config: Any) -> LLMDriver:
         config.setdefault("model", self.model)  # a test may ask for another model
@@ -79,3 +96,20 @@ class ExampleWireAdapter(WireAdapter):
     def tool_results(self, request: RecordedRequest) -> list[tuple[str, str]]:
         messages = request.json["messages"]
         return [(m["name"], m["content"]) for m in messages if m["role"] == "tool"]
+
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        return [
+            [m["content"]] if isinstance(m["content"], str) else [_sent(p) for p in m["content"]]
+            for m in request.json["messages"]
+            if m["role"] == "user"
+        ]
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        schema: Mapping[str, Any] | None = request.json.get("response_schema")
+        return schema
+
+
+def _sent(part: dict[str, Any]) -> SentPart:
+    if part["type"] == "text":
+        return str(part["text"])
+    return SentFile(media_type=part["media_type"], data=base64.b64decode(part["data"]))
