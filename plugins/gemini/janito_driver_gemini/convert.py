@@ -1,7 +1,8 @@
 """Neutral messages, tools and options → the Gemini ``generateContent`` request, as REST JSON.
 
 Everything here is plain dicts in the shapes of Google's API reference (camelCase), so it is
-testable without the SDK; ``driver.py`` validates them into the SDK's types.
+testable without the SDK; ``driver.py`` validates them into the SDK's types. The one exception:
+an attachment's ``inlineData.data`` holds its bytes, not base64 text (see ``media.py``).
 
 Assistant turns are rebuilt from the parts Gemini sent (kept by the driver in
 ``Message.provider_data["gemini"]["parts"]``, thought signatures included) whenever they still
@@ -23,6 +24,7 @@ from typing import Any
 from janito_core.errors import InvalidRequestError
 from janito_core.messages import Message, ToolCall
 from janito_core.tools import Tool
+from janito_driver_gemini.media import attachment_part
 
 __all__ = [
     "FOREIGN_CALL_SIGNATURE",
@@ -32,6 +34,7 @@ __all__ = [
     "build_tools",
     "config_fields",
     "synthetic_call_id",
+    "user_parts",
 ]
 
 PROVIDER_KEY = "gemini"
@@ -134,7 +137,7 @@ def build_contents(
                 system.append(message.content)
             continue
         if message.role == "user":
-            _append(contents, "user", [{"text": message.content}])
+            _append(contents, "user", user_parts(message))
         elif message.role == "assistant":
             for call in message.tool_calls:
                 calls[call.id] = call
@@ -145,6 +148,22 @@ def build_contents(
             answered = calls.get(message.tool_call_id or "")
             _append(contents, "user", [_function_response(message, answered)])
     return contents, "\n\n".join(system) if system else None
+
+
+def user_parts(message: Message) -> list[dict[str, Any]]:
+    """A user turn's parts in order: text as ``text``, attachments as ``inlineData`` (bytes,
+    left as bytes for the SDK to encode) or ``fileData`` (a URL).
+
+    A turn without attachments goes as one text part, as it always has; in a turn with some,
+    empty text parts are left out.
+    """
+    if not message.attachments:
+        return [{"text": message.content}]
+    return [
+        {"text": part} if isinstance(part, str) else attachment_part(part)
+        for part in message.parts
+        if not isinstance(part, str) or part
+    ]
 
 
 def _append(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:

@@ -26,17 +26,28 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
+from janito_core.attachments import Attachment
 from janito_core.chat_completions import json_event, malformed
 from janito_core.clients import ClientHolder, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
-from janito_core.errors import InvalidRequestError
+from janito_core.errors import BadRequestError, InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
+from janito_driver_gemini.media import (
+    ACCEPTS,
+    ACCEPTS_URLS,
+    MAX_INLINE_BYTES,
+    base64_size,
+    check_inline_size,
+    check_url,
+    inline_bytes,
+)
 from janito_driver_gemini.response import PROVIDER, ResponseReader
+from janito_driver_gemini.schema import gemini_schema
 from janito_driver_gemini.thinking import thinking_config
 
 __all__ = ["DEFAULT_API_VERSION", "DEFAULT_TIMEOUT", "GeminiDriver"]
@@ -62,6 +73,10 @@ class GeminiDriver(LLMDriver):
     #: Read the response body raw (fast) rather than through the SDK's objects. False is the
     #: fallback the driver takes by itself when a google-genai release defeats the raw path.
     read_raw: ClassVar[bool] = True
+    accepts: ClassVar[frozenset[str]] = ACCEPTS
+    accepts_urls: ClassVar[frozenset[str]] = ACCEPTS_URLS
+    #: The most base64 text of inline attachments one request may carry (``media.py``).
+    max_inline_bytes: ClassVar[int] = MAX_INLINE_BYTES
 
     def __init__(
         self, *, api_key: str | None = None, api_version: str | None = None, **config: Any
@@ -89,6 +104,12 @@ class GeminiDriver(LLMDriver):
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
         """Stream one ``streamGenerateContent`` call as neutral parts, in response order."""
+        # The history as a whole, which no check at the call sees; still before any byte goes.
+        check_inline_size(
+            inline_bytes(a for m in request.messages for a in m.attachments),
+            self.name,
+            self.max_inline_bytes,
+        )
         contents, system = build_contents(request.messages, request.system_prompt)
         sdk_contents = [types.Content.model_validate(c) for c in contents]
         config = self._request_config(request, system)
@@ -146,8 +167,23 @@ class GeminiDriver(LLMDriver):
                 f"Invalid option(s) for the gemini driver: {problems}"
             ) from None
 
+    def check_attachment(self, attachment: Attachment) -> None:
+        """Refuse what Gemini does not take: other media types, ``gs://`` URIs (Vertex AI's),
+        and a file too large to go inline on its own."""
+        super().check_attachment(attachment)
+        if attachment.url is not None:
+            check_url(attachment, self.name)
+        else:
+            check_inline_size(base64_size(attachment.size or 0), self.name, self.max_inline_bytes)
+
+    def check_output_schema(self, schema: Mapping[str, Any]) -> None:
+        """Refuse a schema Gemini's ``responseJsonSchema`` cannot take (see ``schema.py``)."""
+        gemini_schema(schema)
+
     def describe_error(self, exc: BaseException) -> ErrorInfo:
         """Map google-genai's exceptions; transport failures are the core's to describe."""
+        if isinstance(exc, InvalidRequestError):  # the driver's own, before the request
+            return ErrorInfo(message=str(exc), kind=BadRequestError)
         if isinstance(exc, genai_errors.APIError):
             return describe_api_error(
                 exc.code,
@@ -198,6 +234,8 @@ class GeminiDriver(LLMDriver):
         if thinking is not None:
             fields["thinking_config"] = types.ThinkingConfig(**thinking)
         tools: list[Any] = [types.Tool.model_validate(t) for t in build_tools(request.tools)]
+        if request.output_schema is not None:
+            fields.update(_output_fields(request.output_schema, fields))
         fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
         if "automatic_continuation" in types.GenerateContentConfig.model_fields:
             fields["automatic_continuation"] = False
@@ -211,6 +249,27 @@ class GeminiDriver(LLMDriver):
                 "reading the SDK's objects instead, which is slower",
                 genai.__version__,
             )
+
+
+def _output_fields(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The config fields asking for JSON that follows ``schema``.
+
+    Sent on every request of a generation, tool rounds included: Gemini 3 answers with
+    function calls or with JSON of the schema; Gemini 2.x answers 400 to function calling with
+    ``application/json``, which Google's error then says.
+    """
+    for name in ("response_schema", "response_json_schema"):
+        if fields.get(name) is not None:
+            raise InvalidRequestError(
+                f"Option {name!r} and output_schema= both set Gemini's response schema; give one"
+            )
+    mime = fields.get("response_mime_type")
+    if mime is not None and mime != "application/json":
+        raise InvalidRequestError(
+            f"Option response_mime_type={mime!r} does not go with output_schema= "
+            "(which asks for application/json)"
+        )
+    return {"response_mime_type": "application/json", "response_json_schema": gemini_schema(schema)}
 
 
 async def _raw_chunks(response: httpx2.Response) -> AsyncGenerator[dict[str, Any], None]:

@@ -9,6 +9,7 @@ call is one part with its whole ``args`` object; errors are ``{"error": {"code",
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,6 +23,8 @@ from janito_core.testing.scenario import (
     HttpError,
     Reasoning,
     Scenario,
+    SentFile,
+    SentPart,
     Silence,
     Text,
     WireAdapter,
@@ -160,6 +163,29 @@ def error_reply(
     return Reply(status=status, headers=headers, body=body)
 
 
+def either(mapping: Mapping[str, Any], camel: str, snake: str) -> Any:
+    """``mapping[camel]`` or ``mapping[snake]``: the SDK writes some nested keys snake_case
+    (``inlineData: {"mime_type", "data"}``), and Google's parser takes both."""
+    return mapping[camel] if camel in mapping else mapping.get(snake)
+
+
+def sent_file(part: Mapping[str, Any]) -> SentFile | None:
+    """The attachment a sent part carries, decoded; None for another kind of part."""
+    inline = either(part, "inlineData", "inline_data")
+    if isinstance(inline, Mapping):
+        data = inline["data"]
+        # The SDK writes URL-safe base64; Google's own examples use the standard alphabet.
+        raw = base64.urlsafe_b64decode(data.replace("+", "-").replace("/", "_"))
+        return SentFile(media_type=either(inline, "mimeType", "mime_type"), data=raw)
+    file_data = either(part, "fileData", "file_data")
+    if isinstance(file_data, Mapping):
+        return SentFile(
+            media_type=either(file_data, "mimeType", "mime_type"),
+            url=either(file_data, "fileUri", "file_uri"),
+        )
+    return None
+
+
 def function_responses(request: RecordedRequest) -> list[dict[str, Any]]:
     """The ``functionResponse`` objects of the last content of a recorded request."""
     contents = (request.json or {}).get("contents") or []
@@ -217,6 +243,26 @@ class GeminiWireAdapter(WireAdapter):
                 (response.get("name", ""), value if isinstance(value, str) else json.dumps(value))
             )
         return out
+
+    def user_turns(self, request: RecordedRequest) -> list[list[SentPart]]:
+        turns: list[list[SentPart]] = []
+        for content in (request.json or {}).get("contents") or []:
+            if content.get("role") != "user":
+                continue
+            turn: list[SentPart] = []
+            for part in content.get("parts", []):
+                if isinstance(part.get("text"), str):
+                    turn.append(part["text"])
+                elif (found := sent_file(part)) is not None:
+                    turn.append(found)
+            if turn:  # a content of tool results alone is no user turn
+                turns.append(turn)
+        return turns
+
+    def sent_schema(self, request: RecordedRequest) -> Mapping[str, Any] | None:
+        config = (request.json or {}).get("generationConfig") or {}
+        schema = either(config, "responseJsonSchema", "response_json_schema")
+        return schema if isinstance(schema, Mapping) else None
 
     @staticmethod
     def _call(step: Call) -> dict[str, Any]:
