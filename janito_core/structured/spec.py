@@ -193,7 +193,8 @@ def _allows_null(schema: Any, root: Mapping[str, Any]) -> bool:
         return True
     if "enum" in schema and None in schema["enum"]:
         return True
-    return any(_allows_null(v, root) for v in schema.get("anyOf", ()) + schema.get("oneOf", ()))
+    variants = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
+    return any(_allows_null(v, root) for v in variants)
 
 
 def _target(root: Mapping[str, Any], ref: str) -> Any:

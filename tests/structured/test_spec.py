@@ -232,3 +232,15 @@ def test_an_empty_or_cut_answer_says_so() -> None:
         spec.parse("  ")
     with pytest.raises(OutputError, match="cut off at the token limit"):
         spec.parse('{"title": "U', finish_reason="length")
+
+
+@BOTH
+def test_null_for_an_optional_field_that_allows_it_stays_null(use_pydantic: bool) -> None:
+    # The answer's null for "note: str | None = None" is a value the type allows (anyOf).
+    spec = output_spec(Shape, use_pydantic=use_pydantic)
+    answer = '{"name": "t", "corners": [], "colour": "blue", "note": null, "kind": null}'
+    assert spec.parse(answer) == Shape(name="t", corners=[], colour=Colour.BLUE)
+    schema_spec = output_spec(
+        {"type": "object", "properties": {"n": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}
+    )
+    assert schema_spec.parse('{"n": null}') == {"n": None}

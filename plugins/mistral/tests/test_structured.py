@@ -77,11 +77,6 @@ def test_a_dataclass_goes_out_strict_and_comes_back_as_one(server, make_driver):
     assert request.json["response_format"] == CITY_FORMAT
 
 
-@pytest.mark.xfail(
-    raises=TypeError,
-    reason="core: janito_core.structured.spec._allows_null adds a list to a tuple "
-    "(anyOf without oneOf), reported to the lead",
-)
 def test_null_for_an_optional_field_of_a_dataclass_means_its_default(server, make_driver):
     # Strict mode made ``country`` required and nullable; null must read back as the default.
     server.enqueue(answer('{"name": "Paris", "population": 2102650, "country": null}'))
