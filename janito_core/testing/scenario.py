@@ -128,6 +128,9 @@ class WireAdapter(ABC):
     api_key: ClassVar[str] = "sk-janito-SENTINEL-0123456789abcdef"
     model: ClassVar[str] = "test-model"
     unsupported: ClassVar[Mapping[str, str]] = {}
+    #: capability -> the model the suite asks for when it tests that capability, where the
+    #: provider gives it only to some models (Mistral's audio: Voxtral models).
+    models_for: ClassVar[Mapping[str, str]] = {}
 
     @abstractmethod
     def make_driver(self, base_url: str, **config: Any) -> LLMDriver:

@@ -106,7 +106,8 @@ class AttachmentTests(ConformanceBase):
         assert_turn(self.adapter.user_turns(request)[-1], ["What does it say?", document])
 
     def test_audio_reaches_the_provider(self, server: WireServer, driver: DriverFactory) -> None:
-        built = driver()
+        model = self.adapter.models_for.get(AUDIO_INPUT)
+        built = driver(model=model) if model else driver()
         clip = self.need(built, AUDIO_INPUT)
         self.serve(server, Scenario(steps=(Text("Silence."),)))
         self.generate(built, "What do you hear?", attachments=[clip])

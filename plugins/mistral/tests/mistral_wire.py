@@ -166,10 +166,8 @@ class MistralWireAdapter(WireAdapter):
     """Turns neutral scenarios into Mistral SSE and reads tool results back from requests."""
 
     model = "mistral-small-latest"
-    unsupported = {
-        AUDIO_INPUT: "Mistral gives audio only to Voxtral models and the suite runs "
-        "mistral-small-latest; test_attachments.py sends audio to voxtral-mini-latest",
-    }
+    # Mistral gives audio only to Voxtral models.
+    models_for = {AUDIO_INPUT: "voxtral-mini-latest"}
 
     def make_driver(self, base_url: str, **config: Any) -> MistralDriver:
         config.setdefault("model", self.model)
