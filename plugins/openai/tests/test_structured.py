@@ -12,16 +12,20 @@ from typing import Any
 
 import pydantic
 import pytest
+from janito_driver_openai.convert import chat_arguments, responses_arguments
 from janito_driver_openai.driver import OpenAIDriver
 from openai_wire import ChatWireAdapter, ResponsesWireAdapter
 
+from janito_core.driver import ProviderRequest
 from janito_core.errors import (
     DriverConfigError,
     GenerationError,
     InvalidRequestError,
     OutputError,
 )
+from janito_core.messages import Message
 from janito_core.registry import get_driver
+from janito_core.structured import output_spec
 from janito_core.testing import closing_drivers
 from janito_core.testing.scenario import Call, Scenario, Text
 from janito_core.testing.server import Reply, WireServer
@@ -312,3 +316,28 @@ def test_deepseek_gets_json_object_and_the_schema_in_the_system_prompt(
 def test_structured_output_mode_is_checked(make_driver: Make) -> None:
     with pytest.raises(DriverConfigError, match="structured_output"):
         make_driver(structured_output="json")
+
+
+def test_a_dataclass_built_without_pydantic() -> None:
+    # Without pydantic the harness builds the schema from the dataclass itself (no titles, closed
+    # already); it goes out the same way.
+    spec = output_spec(City, use_pydantic=False)
+    request = ProviderRequest(
+        request_id="r",
+        model="m",
+        messages=(Message.user("City?"),),
+        output_schema=spec.schema,
+        output_name=spec.name,
+    )
+    schema = {
+        "type": "object",
+        "title": "City",
+        "description": "A city and how many people live there.",
+        "properties": {"name": {"type": "string"}, "population": {"type": "integer"}},
+        "required": ["name", "population"],
+        "additionalProperties": False,
+    }
+    chat = chat_arguments(request, accepted={"response_format"}, openai_endpoint=True)
+    assert chat["response_format"] == expected("chat", "City", schema)
+    responses = responses_arguments(request, accepted={"text"})
+    assert responses["text"] == expected("responses", "City", schema)
