@@ -162,12 +162,6 @@ def test_a_dataclass(server, make_driver) -> None:
     assert "anthropic-beta" not in {k.lower() for k in server.requests[0].headers}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="core bug: janito_core.structured.spec._allows_null adds the anyOf list to a () "
-    "default for oneOf, so a null for an Optional field of a pydantic-built schema raises",
-)
 def test_a_null_for_an_optional_field_is_read(server, make_driver) -> None:
     answer = '{"name": "Ada", "age": 36, "address": {"street": "Hill", "zip": null}}'
     server.enqueue(reply(Text(answer)))
