@@ -174,8 +174,9 @@ def _enum(node: Schema, where: str) -> Schema:
     node["enum"] = kept
     if isinstance(node.get("type"), list):
         node["type"] = [t for t in node["type"] if t != "null"] or node.pop("type")
-    branches = [node, {"type": "null"}] if kept else [{"type": "null"}]
-    return {**outer, "anyOf": branches}
+    if not kept:
+        return {**outer, "type": "null"}
+    return {**outer, "anyOf": [node, {"type": "null"}]}
 
 
 # -- $ref loops ------------------------------------------------------------------------------
