@@ -90,7 +90,7 @@ def gemini_schema(schema: Mapping[str, Any]) -> Schema:
             raise _refuse(f"both $defs and definitions define {', '.join(clash)}")
         defs.update(legacy)
         root["$defs"] = defs
-    out = _walk(root, "#")
+    out: Schema = _walk(root, "#")
     _check_ref_loops(out)
     return out
 
@@ -170,10 +170,10 @@ def _enum(node: Schema, where: str) -> Schema:
     if len(kept) == len(values):
         return node
     # null among the values: the value is one of the others, or null.
-    outer = {k: node.pop(k) for k in ("title", "description") if k in node}
+    outer: Schema = {k: node.pop(k) for k in ("title", "description") if k in node}
     node["enum"] = kept
     if isinstance(node.get("type"), list):
-        node["type"] = [t for t in node["type"] if t != "null"] or node.pop("type")
+        node["type"] = [t for t in node["type"] if t != "null"]
     if not kept:
         return {**outer, "type": "null"}
     return {**outer, "anyOf": [node, {"type": "null"}]}
