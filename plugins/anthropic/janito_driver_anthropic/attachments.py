@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from janito_core.attachments import Attachment
+from janito_core.upload import inline
 
 __all__ = ["ACCEPTS", "ACCEPTS_URLS", "attachment_block", "attachment_problem"]
 
@@ -65,11 +66,11 @@ def attachment_block(attachment: Attachment) -> dict[str, Any]:
         text = (attachment.data or b"").decode("utf-8")
         source = {"type": "text", "media_type": PLAIN_TEXT, "data": text}
     else:
-        # Encoded here, per request, and not kept: a large file's base64 lives only as long as
-        # the request being built.
+        # A large file's base64 is spliced into the body as it is sent (janito_core.upload),
+        # never held whole next to the SDK's JSON of the body.
         source = {
             "type": "base64",
             "media_type": attachment.media_type,
-            "data": attachment.base64(),
+            "data": inline(attachment),
         }
     return {"type": kind, "source": source}

@@ -27,6 +27,7 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_core.upload import splice_request
 from janito_driver_anthropic.attachments import ACCEPTS, ACCEPTS_URLS, attachment_problem
 from janito_driver_anthropic.convert import RESERVED_OPTIONS, check_cache, request_kwargs
 from janito_driver_anthropic.output import apply_output, wire_schema
@@ -193,6 +194,7 @@ class AnthropicDriver(LLMDriver):
             timeout=timeout,
             follow_redirects=True,
             verify=tls_context(),
+            event_hooks={"request": [splice_request]},
         )
         return anthropic.AsyncAnthropic(
             api_key=self.config.api_key,

@@ -34,6 +34,7 @@ from janito_core.errors import BadRequestError, InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
+from janito_core.upload import splice_request
 from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
@@ -92,7 +93,10 @@ class GeminiDriver(LLMDriver):
         self._lock = threading.Lock()
         self._sdk: genai.Client | None = None
         self._clients = ClientHolder(
-            lambda: httpx2.AsyncClient(verify=tls_context()),
+            # The request hook splices large attachments into the body as it is sent.
+            lambda: httpx2.AsyncClient(
+                verify=tls_context(), event_hooks={"request": [splice_request]}
+            ),
             httpx2.AsyncClient.aclose,
             name=self.name,
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from janito_core import upload
 from janito_core.attachments import Attachment
 from janito_core.errors import InvalidRequestError
 
@@ -100,13 +101,14 @@ def check_url(attachment: Attachment, driver: str) -> None:
 def attachment_part(attachment: Attachment) -> dict[str, Any]:
     """The content part for ``attachment``: ``inlineData`` for bytes, ``fileData`` for a URL.
 
-    The bytes stay bytes here (the SDK writes them as base64 once, when it builds the body),
-    so a large file is not held a second time as text.
+    The bytes stay bytes here (the SDK writes them as base64 when it builds the body); a large
+    file's bytes are a token the driver's client replaces with the file's base64 as it sends
+    (``janito_core.upload``), so the body never holds it whole.
     """
     media_type = wire_media_type(attachment.media_type)
     if attachment.url is not None:
         return {"fileData": {"mimeType": media_type, "fileUri": attachment.url}}
-    return {"inlineData": {"mimeType": media_type, "data": attachment.data}}
+    return {"inlineData": {"mimeType": media_type, "data": upload.inline_bytes(attachment)}}
 
 
 def base64_size(size: int) -> int:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from janito_core.attachments import Attachment
 from janito_core.errors import InvalidRequestError
+from janito_core.upload import inline
 
 __all__ = ["ACCEPTS", "AUDIO_TYPES", "check", "content_chunk"]
 
@@ -55,8 +56,10 @@ def check(attachment: Attachment, model: str) -> None:
 def content_chunk(attachment: Attachment) -> dict[str, Any]:
     """The content chunk carrying ``attachment`` (one ``check`` let through)."""
     if attachment.media_type in AUDIO_TYPES:
-        audio = attachment.url if attachment.url is not None else attachment.base64()
+        audio = attachment.url if attachment.url is not None else inline(attachment)
         return {"type": "input_audio", "input_audio": audio}
+    # A large file's base64 is spliced into the body as it is sent (janito_core.upload).
+    where = attachment.url if attachment.url is not None else inline(attachment, "data_url")
     if attachment.media_type in DOCUMENT_TYPES:
-        return {"type": "document_url", "document_url": attachment.data_url()}
-    return {"type": "image_url", "image_url": attachment.data_url()}
+        return {"type": "document_url", "document_url": where}
+    return {"type": "image_url", "image_url": where}

@@ -29,6 +29,7 @@ from janito_core.redact import redact, redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_core.upload import splice_request
 from janito_driver_mistral import attachments, output
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
@@ -227,7 +228,9 @@ class MistralDriver(LLMDriver):
                 arrived[task] = response
 
         http = httpx2.AsyncClient(
-            verify=tls, follow_redirects=True, event_hooks={"response": [note]}
+            verify=tls,
+            follow_redirects=True,
+            event_hooks={"request": [splice_request], "response": [note]},
         )
         unused = httpx2.Client(verify=tls)
         timeout = self.config.timeout

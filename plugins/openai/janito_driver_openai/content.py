@@ -21,6 +21,7 @@ from typing import Any
 
 from janito_core.attachments import Attachment
 from janito_core.messages import Message
+from janito_core.upload import inline
 
 __all__ = [
     "CHAT_ACCEPTS",
@@ -97,21 +98,26 @@ def chat_content(message: Message) -> str | list[dict[str, Any]]:
     ]
 
 
+def _data_url(attachment: Attachment) -> str:
+    # A large file's base64 is spliced into the body as it is sent (janito_core.upload).
+    return attachment.url if attachment.url is not None else inline(attachment, "data_url")
+
+
 def _chat_part(attachment: Attachment) -> dict[str, Any]:
     if attachment.kind == "image":
-        return {"type": "image_url", "image_url": {"url": attachment.data_url()}}
+        return {"type": "image_url", "image_url": {"url": _data_url(attachment)}}
     if attachment.kind == "audio":
         # Only wav and mp3 bytes get here (``unsendable``).
         return {
             "type": "input_audio",
             "input_audio": {
-                "data": attachment.base64(),
+                "data": inline(attachment),
                 "format": AUDIO_FORMATS[attachment.media_type],
             },
         }
     return {
         "type": "file",
-        "file": {"filename": _filename(attachment), "file_data": attachment.data_url()},
+        "file": {"filename": _filename(attachment), "file_data": _data_url(attachment)},
     }
 
 
@@ -130,13 +136,13 @@ def _responses_part(attachment: Attachment) -> dict[str, Any]:
     if attachment.kind == "image":
         # The API reference marks detail required ("auto" is its default), and compatible
         # servers that validate against it refuse the part without one.
-        return {"type": "input_image", "image_url": attachment.data_url(), "detail": "auto"}
+        return {"type": "input_image", "image_url": _data_url(attachment), "detail": "auto"}
     if attachment.url is not None:
         return {"type": "input_file", "file_url": attachment.url}
     return {
         "type": "input_file",
         "filename": _filename(attachment),
-        "file_data": attachment.data_url(),
+        "file_data": _data_url(attachment),
     }
 
 

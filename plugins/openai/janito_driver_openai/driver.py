@@ -28,6 +28,7 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
+from janito_core.upload import splice_request
 from janito_driver_openai.content import (
     CHAT_ACCEPTS,
     CHAT_ACCEPTS_URLS,
@@ -272,6 +273,7 @@ class OpenAIDriver(LLMDriver):
             timeout=timeout,
             follow_redirects=True,
             verify=tls_context(),
+            event_hooks={"request": [splice_request]},
         )
         if self.azure_api_version is not None:
             assert self.config.base_url is not None  # required in __init__

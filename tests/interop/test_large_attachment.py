@@ -1,0 +1,108 @@
+"""A 20 MB attachment on every driver that takes images: a cancel while the request body is
+still uploading ends the generation and closes the connection promptly.
+
+The server reads the request head and the first megabyte of its body, then stops reading, so
+the client blocks writing the rest (the socket buffers are full) exactly as on a slow uplink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+from interop_drivers import DRIVERS
+
+from janito_core import Attachment, events
+from janito_core.attachments import matches_media_type
+from janito_core.testing import closing_drivers
+
+SIZE = 20 * 1024 * 1024
+PROMPTLY = 2.0
+BIG = Attachment.from_bytes(b"\x89PNG\r\n\x1a\n" + bytes(SIZE - 8), filename="big.png")
+
+
+class StalledUpload:
+    """Accepts one connection, reads 1 MB of it, then reads nothing until told to drain."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.started = threading.Event()
+        self.drain = threading.Event()
+        self.closed_after: float | None = None
+        self.drain_at = 0.0
+        self.thread = threading.Thread(target=self._serve, name="stalled-upload", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.listener.settimeout(10)
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            received = 0
+            while received < 1024 * 1024:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                received += len(chunk)
+            self.started.set()
+            self.drain.wait(10)
+            self.drain_at = time.monotonic()
+            conn.settimeout(PROMPTLY * 3)
+            try:
+                while conn.recv(1 << 20):
+                    pass
+            except (TimeoutError, OSError) as exc:
+                if isinstance(exc, TimeoutError):
+                    return  # never closed: closed_after stays None
+            self.closed_after = time.monotonic() - self.drain_at
+
+    def close(self) -> None:
+        self.drain.set()
+        if not self.started.is_set():
+            # Nobody connected: wake the accept (closing the listener does not).
+            with contextlib.suppress(OSError):
+                socket.create_connection(self.listener.getsockname(), timeout=1).close()
+        self.listener.close()
+        self.thread.join(10)
+
+
+TAKERS = [n for n, e in DRIVERS.items() if e.target]
+
+
+@pytest.mark.parametrize("name", TAKERS)
+def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None:
+    reason = DRIVERS[name].available()
+    if reason:
+        pytest.skip(reason)
+    adapter = DRIVERS[name].adapter()
+    server = StalledUpload()
+    try:
+        with closing_drivers(
+            lambda **c: adapter.make_driver(server.url, max_retries=0, **c)
+        ) as make:
+            driver = make()
+            if not matches_media_type("image/png", driver.accepts):
+                pytest.skip(f"the {driver.name} driver takes no images")
+            stream = driver.stream_generate("What is it?", attachments=[BIG])
+            assert server.started.wait(20), "the upload never started"
+            cancelled_at = time.monotonic()
+            stream.cancel()
+            seen = list(stream)
+            assert stream.join(PROMPTLY), "the generation did not end"
+            took = time.monotonic() - cancelled_at
+            server.drain.set()
+            server.thread.join(PROMPTLY * 4)
+        assert took < PROMPTLY, f"the generation took {took:.2f}s to end after the cancel"
+        assert isinstance(seen[-1], events.GenerationFinished)
+        assert seen[-1].status == "cancelled"
+        assert server.closed_after is not None, "the client never closed the connection"
+        assert server.closed_after < PROMPTLY
+    finally:
+        server.close()
