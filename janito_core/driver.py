@@ -439,6 +439,15 @@ class LLMDriver:
                 "it): download it and attach it with Attachment.from_path or from_bytes"
             )
 
+    def check_request(self, request: ProviderRequest) -> None:
+        """Refuse, at the call, what the provider cannot take as a whole (``InvalidRequestError``).
+
+        ``request`` is the generation's first request as it will be sent (its ``request_id`` is
+        ``""``): options together with ``output_schema``, the total size of the attachments of
+        the history. Called after the per-option, per-attachment and schema checks; the base
+        takes everything.
+        """
+
     def check_output_schema(self, schema: Mapping[str, Any]) -> None:
         """Refuse an output schema the provider cannot take (``InvalidRequestError``), at the call.
 

@@ -7,7 +7,6 @@ the client blocks writing the rest (the socket buffers are full) exactly as on a
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
@@ -65,10 +64,6 @@ class StalledUpload:
 
     def close(self) -> None:
         self.drain.set()
-        if not self.started.is_set():
-            # Nobody connected: wake the accept (closing the listener does not).
-            with contextlib.suppress(OSError):
-                socket.create_connection(self.listener.getsockname(), timeout=1).close()
         self.listener.close()
         self.thread.join(10)
 
@@ -82,14 +77,15 @@ def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None
     if reason:
         pytest.skip(reason)
     adapter = DRIVERS[name].adapter()
+    with closing_drivers(lambda **c: adapter.make_driver("http://127.0.0.1:9", **c)) as make:
+        if not matches_media_type("image/png", make().accepts):
+            pytest.skip(f"the {name} driver takes no images")
     server = StalledUpload()
     try:
         with closing_drivers(
             lambda **c: adapter.make_driver(server.url, max_retries=0, **c)
         ) as make:
             driver = make()
-            if not matches_media_type("image/png", driver.accepts):
-                pytest.skip(f"the {driver.name} driver takes no images")
             stream = driver.stream_generate("What is it?", attachments=[BIG])
             assert server.started.wait(20), "the upload never started"
             cancelled_at = time.monotonic()

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar
@@ -108,12 +109,6 @@ class GeminiDriver(LLMDriver):
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
         """Stream one ``streamGenerateContent`` call as neutral parts, in response order."""
-        # The history as a whole, which no check at the call sees; still before any byte goes.
-        check_inline_size(
-            inline_bytes(a for m in request.messages for a in m.attachments),
-            self.name,
-            self.max_inline_bytes,
-        )
         contents, system = build_contents(request.messages, request.system_prompt)
         sdk_contents = [types.Content.model_validate(c) for c in contents]
         config = self._request_config(request, system)
@@ -180,6 +175,17 @@ class GeminiDriver(LLMDriver):
         else:
             check_inline_size(base64_size(attachment.size or 0), self.name, self.max_inline_bytes)
 
+    def check_request(self, request: ProviderRequest) -> None:
+        """Refuse, at the call, inline data past Gemini's request limit (the whole history's)
+        and output options that clash with ``output_schema``."""
+        check_inline_size(
+            inline_bytes(a for m in request.messages for a in m.attachments),
+            self.name,
+            self.max_inline_bytes,
+        )
+        if request.output_schema is not None:
+            _output_fields(request.output_schema, config_fields(request.options))
+
     def check_output_schema(self, schema: Mapping[str, Any]) -> None:
         """Refuse a schema Gemini's ``responseJsonSchema`` cannot take (see ``schema.py``)."""
         gemini_schema(schema)
@@ -238,7 +244,11 @@ class GeminiDriver(LLMDriver):
         if thinking is not None:
             fields["thinking_config"] = types.ThinkingConfig(**thinking)
         tools: list[Any] = [types.Tool.model_validate(t) for t in build_tools(request.tools)]
-        if request.output_schema is not None:
+        if request.output_schema is not None and tools and not json_with_tools(request.model):
+            # Gemini 2.x and older answer 400 to function calling with application/json: the
+            # schema goes into the instruction instead, and the harness checks the answer.
+            system = schema_instruction(system, request.output_schema)
+        elif request.output_schema is not None:
             fields.update(_output_fields(request.output_schema, fields))
         fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
         if "automatic_continuation" in types.GenerateContentConfig.model_fields:
@@ -255,12 +265,31 @@ class GeminiDriver(LLMDriver):
             )
 
 
+_OLD_FAMILIES = re.compile(r"^(?:models/)?gemini-(?:1|2)(?:\.|-)", re.IGNORECASE)
+
+
+def json_with_tools(model: str) -> bool:
+    """Whether ``model`` takes function calling together with ``application/json`` output:
+    Gemini 3 does; Gemini 1.x and 2.x answer 400 ("Function calling with a response mime type:
+    'application/json' is unsupported"). Unknown names are taken to be newer models."""
+    return _OLD_FAMILIES.match(model) is None
+
+
+def schema_instruction(system: str | None, schema: Mapping[str, Any]) -> str:
+    """``system`` followed by the instruction to answer with JSON that follows ``schema``."""
+    rule = (
+        "When you give your final answer, answer with JSON only (no prose, no code fence) that "
+        "follows this JSON Schema: " + json.dumps(schema, ensure_ascii=False, sort_keys=True)
+    )
+    return f"{system}\n\n{rule}" if system else rule
+
+
 def _output_fields(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     """The config fields asking for JSON that follows ``schema``.
 
-    Sent on every request of a generation, tool rounds included: Gemini 3 answers with
-    function calls or with JSON of the schema; Gemini 2.x answers 400 to function calling with
-    ``application/json``, which Google's error then says.
+    Sent on every request of a generation, tool rounds included (Gemini 3 answers with function
+    calls or with JSON of the schema); with tools, Gemini 2.x gets ``schema_instruction``
+    instead.
     """
     for name in ("response_schema", "response_json_schema"):
         if fields.get(name) is not None:

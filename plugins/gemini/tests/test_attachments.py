@@ -11,7 +11,7 @@ from janito_driver_gemini.driver import GeminiDriver
 from janito_driver_gemini.media import MAX_INLINE_BYTES, base64_size
 
 from janito_core import Attachment, Message
-from janito_core.errors import BadRequestError, InvalidRequestError
+from janito_core.errors import InvalidRequestError
 from janito_core.testing import finish, media
 
 USAGE = {"promptTokenCount": 9, "candidatesTokenCount": 4, "totalTokenCount": 13}
@@ -213,12 +213,11 @@ def test_one_file_too_large_to_go_inline_is_refused_at_the_call(server, adapter)
 
 def test_inline_data_past_gemini_s_limit_is_refused_before_any_request(server, driver):
     # One 21 MB file five times over (the same bytes: 21 MB held, 140 MB of base64 to send):
-    # each fits alone, so the call is accepted; the request as a whole is not sent.
+    # each fits alone; the request as a whole is refused at the call (check_request).
     data = media.png(4) + bytes(21 * 2**20)
     big = Attachment.from_bytes(data, filename="big.png")
     assert base64_size(len(data)) < MAX_INLINE_BYTES < 5 * base64_size(len(data))
-    with pytest.raises(BadRequestError, match="Files API") as caught:
-        driver.generate(messages=[Message.user("Compare", big, big, big, big, big)])
+    with pytest.raises(InvalidRequestError, match="Files API") as caught:
+        driver.stream_generate(messages=[Message.user("Compare", big, big, big, big, big)])
     assert "100 MiB" in str(caught.value)
-    assert not caught.value.retryable
     assert not server.requests

@@ -195,6 +195,39 @@ def test_the_schema_goes_on_every_request_of_a_tool_round(server, driver):
         assert request.json["tools"][0]["functionDeclarations"][0]["name"] == "lookup"
 
 
+def test_gemini_2_with_tools_gets_the_schema_in_its_instruction(server, adapter):
+    # Gemini 2.x answers 400 to function calling with application/json: the schema goes into
+    # the system instruction on every request, and the answer is still parsed and checked.
+    server.enqueue(
+        stream_reply(chunk([call("lookup", {"city": "Paris"})], finish="STOP", usage=USAGE)),
+        answer(PARIS),
+    )
+    driver = adapter.make_driver(server.url, model="gemini-2.5-flash")
+    try:
+        result = driver.generate(
+            "Biggest city of France?",
+            system_prompt="Be exact.",
+            tools=[Tool.from_function(lookup)],
+            output_schema=City,
+        )
+    finally:
+        driver.close()
+    assert result.output == City(name="Paris", population=2102650)
+    for request in server.requests:
+        assert "responseMimeType" not in request.json.get("generationConfig", {})
+        (instruction,) = request.json["systemInstruction"]["parts"]
+        assert instruction["text"].startswith("Be exact.\n\nWhen you give your final answer")
+        assert '"required": ["name", "population"]' in instruction["text"]
+    # Without tools, the same model gets native structured output.
+    server.enqueue(answer(PARIS))
+    driver = adapter.make_driver(server.url, model="gemini-2.5-flash")
+    try:
+        driver.generate("Biggest city of France?", output_schema=City)
+    finally:
+        driver.close()
+    assert config(server.requests[-1])["responseMimeType"] == "application/json"
+
+
 def test_gemini_2_refusing_tools_with_json_is_reported(server, driver):
     message = "Function calling with a response mime type: 'application/json' is unsupported"
     server.enqueue(error_reply(400, message))
@@ -261,8 +294,8 @@ def test_a_schema_gemini_cannot_take_is_refused_at_the_call(server, driver, sche
     ],
 )
 def test_a_response_option_that_clashes_with_output_schema(server, driver, option, match):
-    with pytest.raises(BadRequestError, match=match):
-        driver.generate("hi", output_schema=City, **option)
+    with pytest.raises(InvalidRequestError, match=match):
+        driver.stream_generate("hi", output_schema=City, **option)
     assert not server.requests
 
 

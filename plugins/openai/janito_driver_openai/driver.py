@@ -165,18 +165,19 @@ class OpenAIDriver(LLMDriver):
         super().check_attachment(attachment)
 
     def check_output_schema(self, schema: Mapping[str, Any]) -> None:
-        """Refuse a schema without an object at the top, or one asked for while the driver's
-        options set an output format of their own."""
+        """Refuse a schema without an object at the top."""
         check_schema(schema, driver=self.name)
-        check_format_options(self.config.options, driver=self.name)
+
+    def check_request(self, request: ProviderRequest) -> None:
+        """Refuse ``output_schema`` next to an output format option (the driver's or the
+        call's): one of them would be silently dropped."""
+        if request.output_schema is not None:
+            check_format_options(request.options, driver=self.name)
 
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:
         """Send one streaming request and yield its parts in response order."""
-        if request.output_schema is not None:
-            # The call's own options meet the schema only here (check_options does not see it).
-            check_format_options(request.options, driver=self.name)
         where = self._where()
         reader: ChatCompletionsReader | ResponsesReader
         async with self._clients.use() as client:

@@ -19,7 +19,6 @@ from openai_wire import ChatWireAdapter, ResponsesWireAdapter
 from janito_core.driver import ProviderRequest
 from janito_core.errors import (
     DriverConfigError,
-    GenerationError,
     InvalidRequestError,
     OutputError,
 )
@@ -250,14 +249,12 @@ def test_a_non_object_schema_is_refused_at_the_call(
 def test_a_format_option_beside_a_schema_is_a_conflict(
     server: WireServer, make_driver: Make, api: str, option: dict[str, Any]
 ) -> None:
-    # Set on the driver: refused at the call.
+    # Set on the driver or passed with the call: refused at the call (check_request).
     with pytest.raises(InvalidRequestError, match="output_schema") as caught:
         make_driver(api=api, **option).stream_generate("City?", output_schema=City)
     assert "response_format" in str(caught.value)
-    # Passed with the call: the driver sees both only when it builds the request, and fails
-    # the generation there, before anything is sent (check_options does not see the schema).
-    with pytest.raises(GenerationError, match="output_schema"):
-        make_driver(api=api).generate("City?", output_schema=City, **option)
+    with pytest.raises(InvalidRequestError, match="output_schema"):
+        make_driver(api=api).stream_generate("City?", output_schema=City, **option)
     assert not server.requests
 
 
