@@ -168,3 +168,27 @@ def test_echo_names_attachments_and_echoes_json_for_a_schema() -> None:
     )
     answer = echo.generate('{"name": "Oslo", "population": 709000}', output_schema=City)
     assert answer.output == City("Oslo", 709000)
+
+
+def test_check_request_sees_the_first_request_at_the_call() -> None:
+    seen = []
+
+    class Picky(ScriptedDriver):
+        def check_request(self, request: object) -> None:
+            seen.append(request)
+            raise InvalidRequestError("too much at once")
+
+    driver = Picky()
+    with pytest.raises(InvalidRequestError, match="too much at once"):
+        driver.stream_generate(
+            "Oslo?", attachments=[PNG], output_schema=City, system_prompt="Be brief.", top_p=0.5
+        )
+    (request,) = seen
+    assert request.request_id == "" and request.system_prompt == "Be brief."
+    assert request.messages[-1].parts == ("Oslo?", PNG)
+    assert request.options == {"top_p": 0.5}
+    assert request.output_name == "City" and request.output_schema["required"] == [
+        "name",
+        "population",
+    ]
+    assert driver.requests == []

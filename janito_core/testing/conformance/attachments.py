@@ -151,13 +151,14 @@ class AttachmentTests(ConformanceBase):
     ) -> None:
         built = driver()
         candidates = [
-            ("https://files.example.com/report.pdf", PDF_INPUT),
-            ("https://files.example.com/clip.wav", AUDIO_INPUT),
-            (IMAGE_URL, IMAGE_INPUT),
+            ("https://files.example.com/report.pdf", _SAMPLES[PDF_INPUT]()),
+            ("https://files.example.com/clip.wav", _SAMPLES[AUDIO_INPUT]()),
+            (IMAGE_URL, _SAMPLES[IMAGE_INPUT]()),
+            ("https://files.example.com/notes.txt", Attachment.from_bytes(b"notes", "text/plain")),
         ]
-        for url, capability in candidates:
+        for url, as_bytes in candidates:
             by_url = Attachment.from_url(url)
-            if _takes(built, _SAMPLES[capability]()) and not _takes(built, by_url):
+            if _takes(built, as_bytes) and not _takes(built, by_url):
                 break
         else:
             pytest.skip("the provider fetches every URL of the types the driver takes")
