@@ -77,8 +77,8 @@ def request_kwargs(
 ) -> dict[str, Any]:
     """The keyword arguments for ``Mistral.chat.stream`` carrying one neutral request.
 
-    ``output_schema`` becomes ``response_format`` (``janito_driver_mistral.output``), unless the
-    options hold a ``response_format`` passed by hand, which wins.
+    ``output_schema`` becomes ``response_format`` (``janito_driver_mistral.output``); the driver
+    refuses a ``response_format`` option next to it at the call.
     """
     wire_messages: list[dict[str, Any]] = []
     if system_prompt:

@@ -119,6 +119,14 @@ class MistralDriver(LLMDriver):
         arbitrary keys: strict mode cannot take them (``janito_driver_mistral.output``)."""
         output.check_schema(schema)
 
+    def check_request(self, request: ProviderRequest) -> None:
+        """Refuse ``output_schema`` next to a ``response_format`` option: one would be dropped."""
+        if request.output_schema is not None and "response_format" in request.options:
+            raise InvalidRequestError(
+                "the mistral driver cannot take both output_schema and a response_format "
+                "option: output_schema sets it; pass one of them"
+            )
+
     async def astream_request(
         self, request: ProviderRequest, context: RequestContext
     ) -> AsyncIterator[Part]:

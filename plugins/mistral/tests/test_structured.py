@@ -210,14 +210,13 @@ def test_an_invalid_answer_raises_output_error_with_the_text(server, make_driver
     assert "population" in caught.value.reason
 
 
-def test_a_response_format_passed_by_hand_wins(server, make_driver):
-    server.enqueue(answer('{"name": "Paris", "population": 2102650}'))
-    result = make_driver().generate(
-        "Biggest city of France?", output_schema=City, response_format={"type": "json_object"}
-    )
-    assert result.output == City(name="Paris", population=2102650)
-    (request,) = server.requests
-    assert request.json["response_format"] == {"type": "json_object"}
+def test_a_response_format_passed_by_hand_clashes_at_the_call(server, make_driver):
+    hand = {"type": "json_object"}
+    with pytest.raises(InvalidRequestError, match="output_schema and a response_format"):
+        make_driver().stream_generate("City?", output_schema=City, response_format=hand)
+    with pytest.raises(InvalidRequestError, match="output_schema and a response_format"):
+        make_driver(response_format=hand).stream_generate("City?", output_schema=City)
+    assert not server.requests
 
 
 def test_no_schema_sends_no_response_format(server, make_driver):
