@@ -99,6 +99,13 @@ def test_from_path_refuses_an_unreadable_file(tmp_path: Path) -> None:
         Attachment.from_path(path)
 
 
+def test_from_path_says_why_another_read_fails(tmp_path: Path) -> None:
+    # Any user hits this one, root included: a path through a file.
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InvalidRequestError, match="Not a directory"):
+        Attachment.from_path(tmp_path / "notes.txt" / "cat.png")
+
+
 def test_from_bytes_takes_the_type_given_or_shown() -> None:
     assert Attachment.from_bytes(media.pdf()).media_type == "application/pdf"
     assert Attachment.from_bytes(b"a,b\n1,2\n", "text/csv").media_type == "text/csv"
