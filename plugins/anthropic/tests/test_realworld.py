@@ -36,6 +36,10 @@ from janito_core.testing.cassettes import (
 from janito_core.testing.scenario import Scenario, Text
 from janito_core.testing.server import WireServer
 
+# The recordings name models the SDK now warns about (deprecated on 2026-11-30): the warning
+# is the SDK's to give users, not something these replays check.
+pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
+
 Run = Callable[[EventStream], list[ev.Event]]
 Make = Callable[..., AnthropicDriver]
 
