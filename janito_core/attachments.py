@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
 import os
 import re
 from collections.abc import Iterable
@@ -116,6 +115,8 @@ def _guess(name: str) -> str | None:
     suffix = os.path.splitext(name)[1].lower()
     if suffix in _EXTRA_TYPES:
         return _EXTRA_TYPES[suffix]
+    import mimetypes  # here: it reads the system's type tables, which only names need
+
     guessed, _ = mimetypes.guess_type(name, strict=False)
     return _normalise(guessed) if guessed else None
 
