@@ -42,8 +42,9 @@ def _check_role(instance: Message, attribute: attrs.Attribute[str], value: str) 
 #: One piece of a user turn: text or an attachment.
 UserPart = str | Attachment
 
-#: How the text parts of a turn are joined into its ``content``.
-PART_SEPARATOR = "\n"
+#: How the text parts of a turn are joined into its ``content``: ``Message.user("Compare", a,
+#: "with", b).content == "Compare with"``.
+PART_SEPARATOR = " "
 
 
 def _to_parts(parts: Iterable[UserPart] | None) -> tuple[UserPart, ...] | None:
@@ -55,7 +56,7 @@ class Message:
     """One turn of a conversation.
 
     - ``system`` / ``user``: ``content``. A user turn may also hold attachments: ``parts`` is its
-      text and ``Attachment``s in order, and ``content`` their text joined by newlines.
+      text and ``Attachment``s in order, and ``content`` their text joined by spaces.
     - ``assistant``: ``content`` (may be empty), ``tool_calls``, ``reasoning`` (the thinking the
       provider streamed, kept for the record), ``provider_data`` (driver-owned, sent back as is).
     - ``tool``: ``content`` is the result, ``tool_call_id`` and ``name`` say which call it answers.

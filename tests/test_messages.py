@@ -14,7 +14,7 @@ IMG2 = Attachment.from_bytes(media.png(2))
 def test_a_user_turn_keeps_its_parts_in_order() -> None:
     turn = Message.user("Compare", IMG1, "with", IMG2)
     assert turn.parts == ("Compare", IMG1, "with", IMG2)
-    assert turn.content == "Compare\nwith"
+    assert turn.content == "Compare with"
     assert turn.attachments == (IMG1, IMG2)
 
 

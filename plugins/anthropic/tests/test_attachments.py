@@ -172,7 +172,7 @@ def test_a_text_only_turn_of_several_parts_keeps_its_one_block(server, make_driv
     server.enqueue(reply(Text("Hi.")))
     make_driver().generate(messages=[Message.user("Hello", "there")])
     (sent,) = server.requests[0].json["messages"]
-    assert sent == {"role": "user", "content": [text_block("Hello\nthere")]}
+    assert sent == {"role": "user", "content": [text_block("Hello there")]}
 
 
 def test_the_history_sent_back_keeps_its_attachments(server, make_driver, adapter) -> None:

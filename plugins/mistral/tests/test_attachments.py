@@ -134,7 +134,7 @@ def test_history_sends_its_attachments_back_and_text_turns_stay_strings(server, 
         },
         {"role": "assistant", "content": "A cat.", "prefix": False},  # the SDK adds prefix
         # Text parts alone: one string, joined as Message.content joins them.
-        {"role": "user", "content": "What\ncolour?"},
+        {"role": "user", "content": "What colour?"},
     ]
 
 
