@@ -21,6 +21,7 @@ import attrs
 
 from janito_core import events as ev
 from janito_core.cost import finished_cost
+from janito_core.driver import ProviderRequest
 from janito_core.errors import GenerationError, JanitoError
 from janito_core.messages import Message, ToolCall
 from janito_core.redact import redact
@@ -147,6 +148,24 @@ class Generation:
         self.context: RequestContext | None = None
 
     # -- committing --------------------------------------------------------------------------
+
+    def request(
+        self, request_id: str, messages: Sequence[Message], attempt: int = 0
+    ) -> ProviderRequest:
+        """The ``ProviderRequest`` sending ``messages`` with this generation's settings."""
+        output = self.output
+        return ProviderRequest(
+            request_id=request_id,
+            model=self.driver.model,
+            messages=tuple(messages),
+            system_prompt=self.system_prompt,
+            tools=self.tools,
+            options=self.options,
+            attempt=attempt,
+            reasoning=self.reasoning,
+            output_schema=output.schema if output else None,
+            output_name=output.name if output else "output",
+        )
 
     def commit(self, event: ev.Event, change: Callable[[], object] | None = None) -> bool:
         """Apply ``change`` and deliver ``event`` together; False (and neither) once finished."""

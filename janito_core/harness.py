@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from janito_core import events as ev
 from janito_core.attachments import Attachment
 from janito_core.bridge import join_threads
-from janito_core.driver import ProviderRequest, _check_options
+from janito_core.driver import _check_options
 from janito_core.errors import InvalidRequestError
 from janito_core.generation import Generation, Observer, RedactedError
 from janito_core.messages import Message
@@ -189,28 +189,13 @@ def _build(
     watching = list(observers or ())
     if not all(callable(o) for o in watching):
         raise InvalidRequestError("observers must be callables taking one event")
-    reasoning = check_reasoning(reasoning)
-    driver.check_request(
-        ProviderRequest(
-            request_id="",
-            model=driver.model,
-            messages=tuple(history),
-            system_prompt=system_prompt,
-            tools=tool_list,
-            options=merged,
-            reasoning=reasoning,
-            output_schema=output.schema if output else None,
-            output_name=output.name if output else "output",
-        )
-    )
     from janito_core.cost import preload_prices
     from janito_core.registry import default_registry
 
-    preload_prices(driver)
     plugin_observer = default_registry().observer()
     if plugin_observer is not None:
         watching.insert(0, plugin_observer)
-    return Generation(
+    gen = Generation(
         driver=driver,
         history=history,
         system_prompt=system_prompt,
@@ -218,9 +203,12 @@ def _build(
         options=merged,
         user_cancel=cancel_event,
         observers=watching,
-        reasoning=reasoning,
+        reasoning=check_reasoning(reasoning),
         output=output,
     )
+    driver.check_request(gen.request("", history))
+    preload_prices(driver)
+    return gen
 
 
 def _iterable(value: object) -> bool:

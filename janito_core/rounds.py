@@ -159,18 +159,7 @@ async def _request(
     while True:
         context = RequestContext()
         gen.context = context
-        request = ProviderRequest(
-            request_id=response.request_id,
-            model=config.model,
-            messages=tuple(history),
-            system_prompt=gen.system_prompt,
-            tools=gen.tools,
-            options=gen.options,
-            attempt=attempt,
-            reasoning=gen.reasoning,
-            output_schema=gen.output.schema if gen.output else None,
-            output_name=gen.output.name if gen.output else "output",
-        )
+        request = gen.request(response.request_id, history, attempt)
         try:
             async with _closing(_parts(gen, request, context)) as parts:
                 async for part in parts:
