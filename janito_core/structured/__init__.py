@@ -11,6 +11,7 @@ from janito_core.structured.transform import (
     inline_refs,
     is_object_schema,
     require_object,
+    resolve_ref,
     strict_schema,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "is_object_schema",
     "output_spec",
     "require_object",
+    "resolve_ref",
     "strict_schema",
 ]

@@ -25,6 +25,7 @@ from janito_core.structured.from_types import (
     is_structured_type,
     schema_for,
 )
+from janito_core.structured.transform import resolve_ref
 
 __all__ = ["OutputSpec", "output_spec"]
 
@@ -187,7 +188,7 @@ def _allows_null(schema: Any, root: Mapping[str, Any]) -> bool:
     if not isinstance(schema, Mapping) or not schema:
         return True
     if isinstance(schema.get("$ref"), str):
-        return _allows_null(_target(root, schema["$ref"]), root)
+        return _allows_null(resolve_ref(root, schema["$ref"]) or {}, root)
     kind = schema.get("type")
     if kind == "null" or (isinstance(kind, list) and "null" in kind):
         return True
@@ -195,13 +196,6 @@ def _allows_null(schema: Any, root: Mapping[str, Any]) -> bool:
         return True
     variants = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
     return any(_allows_null(v, root) for v in variants)
-
-
-def _target(root: Mapping[str, Any], ref: str) -> Any:
-    for prefix in ("#/$defs/", "#/definitions/"):
-        if ref.startswith(prefix):
-            return root.get(prefix[2:-1], {}).get(ref[len(prefix) :], {})
-    return {}
 
 
 def _without_strict_nulls(value: Any, schema: Mapping[str, Any]) -> Any:
@@ -215,7 +209,7 @@ def _without_strict_nulls(value: Any, schema: Mapping[str, Any]) -> Any:
         if not isinstance(sub, Mapping):
             return node
         if isinstance(sub.get("$ref"), str):
-            sub = _target(schema, sub["$ref"])
+            sub = resolve_ref(schema, sub["$ref"]) or {}
         if isinstance(node, dict) and isinstance(sub.get("properties"), Mapping):
             required = set(sub.get("required", ()))
             out = {}

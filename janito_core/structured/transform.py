@@ -14,7 +14,14 @@ from typing import Any
 
 from janito_core.errors import InvalidRequestError
 
-__all__ = ["drop_keywords", "inline_refs", "is_object_schema", "require_object", "strict_schema"]
+__all__ = [
+    "drop_keywords",
+    "inline_refs",
+    "is_object_schema",
+    "require_object",
+    "resolve_ref",
+    "strict_schema",
+]
 
 Schema = dict[str, Any]
 
@@ -50,7 +57,7 @@ def is_object_schema(schema: Mapping[str, Any]) -> bool:
         return True
     ref = schema.get("$ref")
     if isinstance(ref, str):
-        target = _resolve(dict(schema), ref)
+        target = resolve_ref(dict(schema), ref)
         return target is not None and is_object_schema(target)
     return False
 
@@ -65,12 +72,23 @@ def require_object(schema: Mapping[str, Any], *, driver: str) -> None:
         )
 
 
-def _resolve(root: Schema, ref: str) -> Schema | None:
-    for prefix in ("#/$defs/", "#/definitions/"):
-        if ref.startswith(prefix):
-            found = root.get(prefix[2:-1], {}).get(ref[len(prefix) :])
-            return dict(found) if isinstance(found, Mapping) else None
-    return None
+def resolve_ref(root: Mapping[str, Any], ref: str) -> Schema | None:
+    """The schema a local ``$ref`` points at in ``root`` (``#``, ``#/$defs/Name``, any JSON
+    pointer after ``#``), or None."""
+    if ref == "#":
+        return dict(root)
+    if not ref.startswith("#/"):
+        return None
+    node: Any = root
+    for token in ref[2:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return dict(node) if isinstance(node, Mapping) else None
 
 
 def inline_refs(schema: Mapping[str, Any]) -> Schema:
@@ -91,7 +109,7 @@ def inline_refs(schema: Mapping[str, Any]) -> Schema:
                     f"the output schema refers to itself ({ref}); this provider takes no "
                     "recursive schemas"
                 )
-            target = _resolve(root, ref)
+            target = resolve_ref(root, ref)
             if target is None:
                 raise InvalidRequestError(f"the output schema's $ref {ref!r} cannot be resolved")
             siblings = {k: v for k, v in node.items() if k != "$ref"}

@@ -35,6 +35,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from janito_core.errors import InvalidRequestError
+from janito_core.structured import resolve_ref
 
 __all__ = ["GEMINI_KEYWORDS", "gemini_schema"]
 
@@ -199,14 +200,14 @@ def _check_ref_loops(root: Schema) -> None:
         for target in _forced_refs(targets[ref]):
             forced[ref].add(target)
             if target not in targets:
-                resolved = _resolve(root, target)
+                resolved = resolve_ref(root, target)
                 if resolved is None:
                     raise _refuse(f"the $ref {target!r} does not resolve")
                 targets[target] = resolved
             pending.append(target)
     # Every ref, even one reached only through an optional field, must resolve.
     for ref in _all_refs(root):
-        if _resolve(root, ref) is None:
+        if resolve_ref(root, ref) is None:
             raise _refuse(f"the $ref {ref!r} does not resolve")
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
@@ -276,21 +277,3 @@ def _all_refs(schema: Any) -> Iterator[str]:
     elif isinstance(schema, list):
         for value in schema:
             yield from _all_refs(value)
-
-
-def _resolve(root: Schema, ref: str) -> Any:
-    """The schema a local ``$ref`` (a JSON pointer after ``#``) points at, or None."""
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
-        return None
-    node: Any = root
-    for token in ref[2:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return None
-    return node if isinstance(node, Mapping) else None
