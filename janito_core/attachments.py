@@ -282,6 +282,11 @@ class Attachment:
         """The number of bytes held; None for a URL."""
         return None if self.data is None else len(self.data)
 
+    @property
+    def base64_size(self) -> int | None:
+        """How long the data is as base64 text (without encoding it); None for a URL."""
+        return None if self.data is None else 4 * ((len(self.data) + 2) // 3)
+
     def base64(self) -> str:
         """The data as base64 text (computed on each call; not kept). Raises for a URL."""
         if self.data is None:

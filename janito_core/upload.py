@@ -59,10 +59,6 @@ def inline_bytes(attachment: Attachment) -> bytes:
     return base64.b64decode(inline(attachment))
 
 
-def _encoded_size(size: int) -> int:
-    return 4 * ((size + 2) // 3)
-
-
 class _Spliced(httpx2.AsyncByteStream):
     """The body's bytes, with each token's attachment encoded piece by piece."""
 
@@ -98,7 +94,7 @@ async def splice_request(request: httpx2.Request) -> None:
         if match.group(2) == b"U":
             head += f"data:{attachment.media_type};base64,".encode()
         pieces += [head, attachment]
-        size += len(head) + _encoded_size(len(attachment.data))
+        size += len(head) + (attachment.base64_size or 0)
         end = match.end()
     if not pieces:
         return

@@ -151,6 +151,10 @@ def test_a_data_url_becomes_bytes() -> None:
 def test_encodings_for_drivers() -> None:
     attachment = Attachment.from_bytes(media.png())
     assert base64.b64decode(attachment.base64()) == media.png()
+    for size in (1, 2, 3, 4, 100):
+        sized = Attachment.from_bytes(b"%PDF-" + bytes(size))
+        assert sized.base64_size == len(sized.base64())
+    assert Attachment.from_url("https://example.com/a.png").base64_size is None
     assert attachment.data_url() == "data:image/png;base64," + attachment.base64()
 
 

@@ -43,7 +43,6 @@ from janito_driver_gemini.media import (
     ACCEPTS,
     ACCEPTS_URLS,
     MAX_INLINE_BYTES,
-    base64_size,
     check_inline_size,
     check_url,
     inline_bytes,
@@ -173,7 +172,7 @@ class GeminiDriver(LLMDriver):
         if attachment.url is not None:
             check_url(attachment, self.name)
         else:
-            check_inline_size(base64_size(attachment.size or 0), self.name, self.max_inline_bytes)
+            check_inline_size(attachment.base64_size or 0, self.name, self.max_inline_bytes)
 
     def check_request(self, request: ProviderRequest) -> None:
         """Refuse, at the call, inline data past Gemini's request limit (the whole history's)

@@ -24,7 +24,6 @@ __all__ = [
     "ACCEPTS_URLS",
     "MAX_INLINE_BYTES",
     "attachment_part",
-    "base64_size",
     "check_inline_size",
     "check_url",
     "inline_bytes",
@@ -111,14 +110,9 @@ def attachment_part(attachment: Attachment) -> dict[str, Any]:
     return {"inlineData": {"mimeType": media_type, "data": upload.inline_bytes(attachment)}}
 
 
-def base64_size(size: int) -> int:
-    """The length of ``size`` bytes written as base64."""
-    return 4 * ((size + 2) // 3)
-
-
 def inline_bytes(attachments: Iterable[Attachment]) -> int:
     """How much base64 text the inline attachments among ``attachments`` make."""
-    return sum(base64_size(a.size or 0) for a in attachments if a.data is not None)
+    return sum(a.base64_size or 0 for a in attachments)
 
 
 def check_inline_size(total: int, driver: str, limit: int = MAX_INLINE_BYTES) -> None:

@@ -8,7 +8,7 @@ import base64
 import pytest
 from gemini_wire import chunk, stream_reply, text
 from janito_driver_gemini.driver import GeminiDriver
-from janito_driver_gemini.media import MAX_INLINE_BYTES, base64_size
+from janito_driver_gemini.media import MAX_INLINE_BYTES
 
 from janito_core import Attachment, Message
 from janito_core.errors import InvalidRequestError
@@ -216,7 +216,8 @@ def test_inline_data_past_gemini_s_limit_is_refused_before_any_request(server, d
     # each fits alone; the request as a whole is refused at the call (check_request).
     data = media.png(4) + bytes(21 * 2**20)
     big = Attachment.from_bytes(data, filename="big.png")
-    assert base64_size(len(data)) < MAX_INLINE_BYTES < 5 * base64_size(len(data))
+    assert big.base64_size is not None
+    assert big.base64_size < MAX_INLINE_BYTES < 5 * big.base64_size
     with pytest.raises(InvalidRequestError, match="Files API") as caught:
         driver.stream_generate(messages=[Message.user("Compare", big, big, big, big, big)])
     assert "100 MiB" in str(caught.value)
