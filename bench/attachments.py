@@ -17,13 +17,17 @@ import argparse
 import contextlib
 import json
 import os
-import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
+
+from janito_core.testing.memory import (
+    DiscardingServer,
+    peak_bytes,
+    resident_bytes,
+    restart_peak,
+)
 
 DRIVERS = {
     "openai (chat)": ("openai", {}),
@@ -33,25 +37,6 @@ DRIVERS = {
     "anthropic": ("anthropic", {}),
 }
 REFERENCE = "AsyncOpenAI, data URL by hand"
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _reset_peak() -> None:
-    """Start the peak (VmHWM) again from the current resident set (Linux 4.0 and later)."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
-
-
-def _peak() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child(which: str, url: str, path: str) -> dict[str, float]:
@@ -81,14 +66,14 @@ def _child(which: str, url: str, path: str) -> dict[str, float]:
             await send(bytes(64))  # the client's first request, as for the drivers
             data = Path(path).read_bytes()
             nonlocal before
-            _reset_peak()
-            before = _rss()
+            restart_peak()
+            before = resident_bytes()
             await send(data)
             return len(data)
 
         before = 0
         size = asyncio.run(both())
-        return {"before": before, "peak": _peak(), "size": size}
+        return {"before": before, "peak": peak_bytes(), "size": size}
     name, config = DRIVERS[which]
     base_url = url + "/v1" if name in ("openai", "mistral") else url
     driver = get_driver(name, api_key="sk-bench", base_url=base_url, max_retries=0, **config)
@@ -97,57 +82,12 @@ def _child(which: str, url: str, path: str) -> dict[str, float]:
     with contextlib.suppress(GenerationError):
         driver.generate("What is it?", attachments=[small])
     picture = Attachment.from_path(path)
-    _reset_peak()
-    before = _rss()
+    restart_peak()
+    before = resident_bytes()
     with contextlib.suppress(GenerationError):
         driver.generate("What is it?", attachments=[picture])
     driver.close()
-    return {"before": before, "peak": _peak(), "size": picture.size or 0}
-
-
-class Sink:
-    """A server that reads each request's whole body and answers 400: another thread here, but
-    the parent process is not the one measured."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
-        with conn:
-            buffer = b""
-            while b"\r\n\r\n" not in buffer:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                buffer += chunk
-            head, _, rest = buffer.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                key, _, value = line.partition(b":")
-                if key.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            left = length - len(rest)
-            while left > 0:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                left -= len(chunk)
-            body = json.dumps({"error": {"message": "sink", "type": "invalid_request_error"}})
-            conn.sendall(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                + body.encode()
-            )
+    return {"before": before, "peak": peak_bytes(), "size": picture.size or 0}
 
 
 def main() -> None:
@@ -160,7 +100,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(_child(args.child, args.url, args.path)))
         return
-    sink = Sink()
+    sink = DiscardingServer()
     size = args.mb * 1024 * 1024
     with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as file:
         file.write(b"\x89PNG\r\n\x1a\n" + os.urandom(size - 8))
@@ -193,6 +133,7 @@ def main() -> None:
                 f" +{extra / 2**20:6.1f} MB, {extra / got['size']:.2f}x the file"
             )
     finally:
+        sink.close()
         os.unlink(file.name)
 
 

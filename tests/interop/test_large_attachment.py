@@ -8,7 +8,6 @@ the client blocks writing the rest (the socket buffers are full) exactly as on a
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -19,6 +18,8 @@ from interop_drivers import DRIVERS
 from janito_core import Attachment, GenerationError, events
 from janito_core.attachments import matches_media_type
 from janito_core.testing import closing_drivers
+from janito_core.testing.memory import DiscardingServer, peak_bytes, resident_bytes, restart_peak
+from janito_core.testing.scenario import WireAdapter
 
 SIZE = 20 * 1024 * 1024
 PROMPTLY = 2.0
@@ -73,8 +74,9 @@ class StalledUpload:
 TAKERS = [n for n, e in DRIVERS.items() if e.target]
 
 
-@pytest.mark.parametrize("name", TAKERS)
-def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None:
+def _image_taker(name: str) -> WireAdapter:
+    """The adapter of driver ``name``; skips the test when the driver is missing or takes no
+    images."""
     reason = DRIVERS[name].available()
     if reason:
         pytest.skip(reason)
@@ -82,6 +84,12 @@ def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None
     with closing_drivers(lambda **c: adapter.make_driver("http://127.0.0.1:9", **c)) as make:
         if not matches_media_type("image/png", make().accepts):
             pytest.skip(f"the {name} driver takes no images")
+    return adapter
+
+
+@pytest.mark.parametrize("name", TAKERS)
+def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None:
+    adapter = _image_taker(name)
     server = StalledUpload()
     try:
         with closing_drivers(
@@ -106,98 +114,26 @@ def test_a_cancel_during_a_large_upload_closes_the_connection(name: str) -> None
         server.close()
 
 
-class Sink:
-    """Reads each request whole, keeping nothing, and answers 400: what the client holds while
-    it sends is all that grows."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.thread = threading.Thread(target=self._serve, name="sink", daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            fields, _, rest = head.partition(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in fields.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            left = length - len(rest)
-            while left > 0:
-                chunk = conn.recv(1 << 20)
-                if not chunk:
-                    return
-                left -= len(chunk)
-            body = b'{"error": {"message": "sink", "type": "invalid_request_error"}}'
-            conn.sendall(
-                b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-            )
-
-    def close(self) -> None:
-        self.listener.close()
-        self.thread.join(10)
-
-
-def _resident() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _peak() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
-
-
-def _restart_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("name", TAKERS)
 def test_sending_a_large_attachment_holds_no_copy_of_it(name: str) -> None:
     # The SDK alone holds the file's base64 text, the body's JSON text and its bytes at once
     # (5.3x the file with the OpenAI SDK); the drivers splice the base64 in as they send.
-    reason = DRIVERS[name].available()
-    if reason:
-        pytest.skip(reason)
-    adapter = DRIVERS[name].adapter()
-    with closing_drivers(lambda **c: adapter.make_driver("http://127.0.0.1:9", **c)) as make:
-        if not matches_media_type("image/png", make().accepts):
-            pytest.skip(f"the {name} driver takes no images")
+    adapter = _image_taker(name)
     warm = Attachment.from_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
-    for attachment in (warm, BIG):  # the first request loads the SDK and builds the client
-        server = Sink()
-        try:
-            url = server.url
-            with closing_drivers(
-                lambda url=url, **c: adapter.make_driver(url, max_retries=0, **c)
-            ) as make:
-                driver = make()
-                if attachment is BIG and not _restart_peak():
-                    pytest.skip("the kernel's peak RSS cannot be restarted here")
-                before = _resident()
-                with contextlib.suppress(GenerationError):
-                    driver.generate("What is it?", attachments=[attachment])
-                grew = _peak() - before
-        finally:
-            server.close()
+    with (
+        DiscardingServer() as server,
+        closing_drivers(lambda **c: adapter.make_driver(server.url, max_retries=0, **c)) as make,
+    ):
+        driver = make()
+        # The first request loads the SDK and builds the client: not part of the figure.
+        with contextlib.suppress(GenerationError):
+            driver.generate("What is it?", attachments=[warm])
+        if not restart_peak():
+            pytest.skip("the kernel's peak RSS cannot be restarted here")
+        before = resident_bytes()
+        with contextlib.suppress(GenerationError):
+            driver.generate("What is it?", attachments=[BIG])
+        grew = peak_bytes() - before
     # One copy of the file would be 20 MB (its base64, 27 MB); a few MB is what a process
     # allocates anyway while it sends a request.
     assert grew < SIZE // 2, f"sending {SIZE >> 20} MB held {grew / 2**20:.1f} MB more"
