@@ -17,6 +17,7 @@ A turn without attachments keeps its plain-string form on both APIs.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from typing import Any
 
 from janito_core.attachments import Attachment
@@ -87,15 +88,22 @@ def unsendable(attachment: Attachment, api: str) -> str | None:
     return None
 
 
-def chat_content(message: Message) -> str | list[dict[str, Any]]:
-    """A user turn's ``content`` for Chat Completions: its text, or its parts in order."""
+def _content(
+    message: Message, text_type: str, file_part: Callable[[Attachment], dict[str, Any]]
+) -> str | list[dict[str, Any]]:
+    """A user turn's ``content``: its text alone, or its parts in order (empty text left out)."""
     if not message.attachments:
         return message.content
     return [
-        {"type": "text", "text": part} if isinstance(part, str) else _chat_part(part)
+        {"type": text_type, "text": part} if isinstance(part, str) else file_part(part)
         for part in message.parts
         if part != ""
     ]
+
+
+def chat_content(message: Message) -> str | list[dict[str, Any]]:
+    """A user turn's ``content`` for Chat Completions."""
+    return _content(message, "text", _chat_part)
 
 
 def _data_url(attachment: Attachment) -> str:
@@ -122,14 +130,8 @@ def _chat_part(attachment: Attachment) -> dict[str, Any]:
 
 
 def responses_content(message: Message) -> str | list[dict[str, Any]]:
-    """A user turn's ``content`` for the Responses API: its text, or its parts in order."""
-    if not message.attachments:
-        return message.content
-    return [
-        {"type": "input_text", "text": part} if isinstance(part, str) else _responses_part(part)
-        for part in message.parts
-        if part != ""
-    ]
+    """A user turn's ``content`` for the Responses API."""
+    return _content(message, "input_text", _responses_part)
 
 
 def _responses_part(attachment: Attachment) -> dict[str, Any]:
