@@ -183,7 +183,7 @@ class GeminiDriver(LLMDriver):
             self.max_inline_bytes,
         )
         if request.output_schema is not None:
-            _output_fields(request.output_schema, config_fields(request.options))
+            _check_output_options(config_fields(request.options))
 
     def check_output_schema(self, schema: Mapping[str, Any]) -> None:
         """Refuse a schema Gemini's ``responseJsonSchema`` cannot take (see ``schema.py``)."""
@@ -248,7 +248,7 @@ class GeminiDriver(LLMDriver):
             # schema goes into the instruction instead, and the harness checks the answer.
             system = schema_instruction(system, request.output_schema)
         elif request.output_schema is not None:
-            fields.update(_output_fields(request.output_schema, fields))
+            fields.update(_output_fields(request.output_schema))
         fields["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
         if "automatic_continuation" in types.GenerateContentConfig.model_fields:
             fields["automatic_continuation"] = False
@@ -283,13 +283,8 @@ def schema_instruction(system: str | None, schema: Mapping[str, Any]) -> str:
     return f"{system}\n\n{rule}" if system else rule
 
 
-def _output_fields(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The config fields asking for JSON that follows ``schema``.
-
-    Sent on every request of a generation, tool rounds included (Gemini 3 answers with function
-    calls or with JSON of the schema); with tools, Gemini 2.x gets ``schema_instruction``
-    instead.
-    """
+def _check_output_options(fields: Mapping[str, Any]) -> None:
+    """Refuse config options that set what ``output_schema`` sets (``check_request``)."""
     for name in ("response_schema", "response_json_schema"):
         if fields.get(name) is not None:
             raise InvalidRequestError(
@@ -301,6 +296,15 @@ def _output_fields(schema: Mapping[str, Any], fields: Mapping[str, Any]) -> dict
             f"Option response_mime_type={mime!r} does not go with output_schema= "
             "(which asks for application/json)"
         )
+
+
+def _output_fields(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The config fields asking for JSON that follows ``schema``.
+
+    Sent on every request of a generation, tool rounds included (Gemini 3 answers with function
+    calls or with JSON of the schema); with tools, Gemini 2.x gets ``schema_instruction``
+    instead. Clashing options were refused at the call (``_check_output_options``).
+    """
     return {"response_mime_type": "application/json", "response_json_schema": gemini_schema(schema)}
 
 
