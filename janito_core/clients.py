@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     import ssl
 
+    import httpx2
+
 from janito_core.retry import ErrorInfo, ProviderError
 
-__all__ = ["ClientHolder", "take_close_abort", "tls_context"]
+__all__ = ["ClientHolder", "http_client", "take_close_abort", "tls_context"]
 
 C = TypeVar("C")
 
@@ -340,3 +342,19 @@ def tls_context() -> ssl.SSLContext:
 
     context: ssl.SSLContext = httpx2.create_ssl_context()
     return context
+
+
+def http_client(**options: Any) -> httpx2.AsyncClient:
+    """An ``httpx2.AsyncClient`` for a driver's requests: the shared ``tls_context``, and large
+    attachments written into request bodies as they are sent (``janito_core.upload``).
+
+    ``options`` go to the client; request and response hooks in ``event_hooks`` are kept, after
+    the splicing one.
+    """
+    import httpx2
+
+    from janito_core.upload import splice_request
+
+    hooks = dict(options.pop("event_hooks", None) or {})
+    hooks["request"] = [splice_request, *hooks.get("request", ())]
+    return httpx2.AsyncClient(verify=tls_context(), event_hooks=hooks, **options)

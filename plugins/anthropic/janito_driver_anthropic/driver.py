@@ -19,7 +19,7 @@ import attrs
 
 from janito_core.attachments import Attachment
 from janito_core.chat_completions import error_detail, json_event
-from janito_core.clients import ClientHolder, tls_context
+from janito_core.clients import ClientHolder, http_client
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
@@ -27,7 +27,6 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
-from janito_core.upload import splice_request
 from janito_driver_anthropic.attachments import ACCEPTS, ACCEPTS_URLS, attachment_problem
 from janito_driver_anthropic.convert import RESERVED_OPTIONS, check_cache, request_kwargs
 from janito_driver_anthropic.output import apply_output, wire_schema
@@ -189,19 +188,15 @@ class AnthropicDriver(LLMDriver):
             if self.config.timeout is not None
             else anthropic.DEFAULT_TIMEOUT
         )
-        http_client = httpx2.AsyncClient(
-            limits=anthropic.DEFAULT_CONNECTION_LIMITS,
-            timeout=timeout,
-            follow_redirects=True,
-            verify=tls_context(),
-            event_hooks={"request": [splice_request]},
+        client = http_client(
+            limits=anthropic.DEFAULT_CONNECTION_LIMITS, timeout=timeout, follow_redirects=True
         )
         return anthropic.AsyncAnthropic(
             api_key=self.config.api_key,
             base_url=self.config.base_url,
             timeout=timeout,
             max_retries=0,  # the core retries, announcing each retry
-            http_client=http_client,
+            http_client=client,
         )
 
     def _where(self) -> str:

@@ -29,13 +29,12 @@ from google.genai import types
 
 from janito_core.attachments import Attachment
 from janito_core.chat_completions import json_event, malformed
-from janito_core.clients import ClientHolder, tls_context
+from janito_core.clients import ClientHolder, http_client
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import BadRequestError, InvalidRequestError
 from janito_core.parts import Part
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
-from janito_core.upload import splice_request
 from janito_driver_gemini.capture import Capture, CaptureTransport
 from janito_driver_gemini.convert import build_contents, build_tools, config_fields
 from janito_driver_gemini.errors import describe_api_error
@@ -93,10 +92,7 @@ class GeminiDriver(LLMDriver):
         self._lock = threading.Lock()
         self._sdk: genai.Client | None = None
         self._clients = ClientHolder(
-            # The request hook splices large attachments into the body as it is sent.
-            lambda: httpx2.AsyncClient(
-                verify=tls_context(), event_hooks={"request": [splice_request]}
-            ),
+            http_client,
             httpx2.AsyncClient.aclose,
             name=self.name,
         )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from janito_core.attachments import Attachment
 from janito_core.chat_completions import ChatCompletionsReader
-from janito_core.clients import ClientHolder, tls_context
+from janito_core.clients import ClientHolder, http_client, tls_context
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import InvalidRequestError
 from janito_core.parts import Part
@@ -29,7 +29,6 @@ from janito_core.redact import redact, redact_url
 from janito_core.retry import ErrorInfo, ProviderError, parse_retry_after
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
-from janito_core.upload import splice_request
 from janito_driver_mistral import attachments, output
 from janito_driver_mistral.convert import OPTION_ALIASES, RESERVED_OPTIONS, request_kwargs
 from janito_driver_mistral.errors import body_detail
@@ -225,7 +224,6 @@ class MistralDriver(LLMDriver):
         # Our own clients, sharing one TLS context (building one costs ~30 ms, per client): the
         # async one sends; the SDK insists on a sync one too, never used. retry_config=None so
         # only the core retries.
-        tls = tls_context()
         arrived: weakref.WeakKeyDictionary[asyncio.Task[Any], httpx2.Response] = (
             weakref.WeakKeyDictionary()
         )
@@ -235,12 +233,8 @@ class MistralDriver(LLMDriver):
             if task is not None:
                 arrived[task] = response
 
-        http = httpx2.AsyncClient(
-            verify=tls,
-            follow_redirects=True,
-            event_hooks={"request": [splice_request], "response": [note]},
-        )
-        unused = httpx2.Client(verify=tls)
+        http = http_client(follow_redirects=True, event_hooks={"response": [note]})
+        unused = httpx2.Client(verify=tls_context())
         timeout = self.config.timeout
         sdk = Mistral(
             api_key=self.config.api_key,

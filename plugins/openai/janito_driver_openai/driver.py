@@ -20,7 +20,7 @@ import openai
 
 from janito_core.attachments import Attachment
 from janito_core.chat_completions import ChatCompletionsReader, error_detail, json_event
-from janito_core.clients import ClientHolder, tls_context
+from janito_core.clients import ClientHolder, http_client
 from janito_core.driver import LLMDriver, ProviderRequest, RequestContext
 from janito_core.errors import DriverConfigError, InvalidRequestError
 from janito_core.parts import Part
@@ -28,7 +28,6 @@ from janito_core.redact import redact_url
 from janito_core.retry import ErrorInfo, ProviderError
 from janito_core.sse import aiter_sse, drain
 from janito_core.transport import describe_transport_error
-from janito_core.upload import splice_request
 from janito_driver_openai.content import (
     CHAT_ACCEPTS,
     CHAT_ACCEPTS_URLS,
@@ -269,12 +268,8 @@ class OpenAIDriver(LLMDriver):
             if self.config.timeout is not None
             else openai.DEFAULT_TIMEOUT
         )
-        http_client = httpx2.AsyncClient(
-            limits=openai.DEFAULT_CONNECTION_LIMITS,
-            timeout=timeout,
-            follow_redirects=True,
-            verify=tls_context(),
-            event_hooks={"request": [splice_request]},
+        client = http_client(
+            limits=openai.DEFAULT_CONNECTION_LIMITS, timeout=timeout, follow_redirects=True
         )
         if self.azure_api_version is not None:
             assert self.config.base_url is not None  # required in __init__
@@ -284,7 +279,7 @@ class OpenAIDriver(LLMDriver):
                 api_version=self.azure_api_version,
                 timeout=timeout,
                 max_retries=0,
-                http_client=http_client,
+                http_client=client,
             )
         return openai.AsyncOpenAI(
             # A keyless server (ollama, vllm) still gets a placeholder: without one the SDK
@@ -293,7 +288,7 @@ class OpenAIDriver(LLMDriver):
             base_url=self.config.base_url,
             timeout=timeout,
             max_retries=0,  # the core retries, announcing each retry
-            http_client=http_client,
+            http_client=client,
         )
 
     def _where(self) -> str:
